@@ -1,0 +1,88 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * Typed configuration read once from the environment. Every variable is listed, with a comment,
+ * in `.env.example`; an invalid value stops start-up with a message naming the variable.
+ */
+const Env = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  PUBLIC_URL: z.url().optional(),
+  DATABASE_URL: z.string().optional(),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  DATA_DIR: z.string().default('./data'),
+  SECRET_KEY: z.string().min(32, 'SECRET_KEY must be at least 32 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LTI_TOKEN_MAX_AGE: z.coerce.number().int().min(5).max(3600).default(60),
+  SESSION_TTL_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(8 * 60),
+  TRUST_PROXY: z.string().default('loopback'),
+  SANDBOX: z.enum(['on', 'off']).default('off'),
+  SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+});
+
+export type Config = {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  /** Where Canvas reaches the tool, without a trailing slash. */
+  publicUrl: string;
+  database: { url?: string; poolMax: number; pgliteDir: string };
+  dataDir: string;
+  /** Root secret: signs ltiks and cookies, and derives the keys that encrypt secrets at rest. */
+  secretKey: string;
+  logLevel: string;
+  ltiTokenMaxAgeSeconds: number;
+  sessionTtlMinutes: number;
+  trustProxy: string;
+  sandbox: { enabled: boolean; port: number };
+};
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  const publicUrl = (e.PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/+$/, '');
+  if (e.NODE_ENV === 'production') {
+    if (!e.SECRET_KEY) throw new Error('Invalid configuration:\n  SECRET_KEY: required in production');
+    if (!e.PUBLIC_URL?.startsWith('https://')) throw new Error('Invalid configuration:\n  PUBLIC_URL: an https:// URL is required in production');
+    if (e.SANDBOX === 'on') throw new Error('Invalid configuration:\n  SANDBOX: the Canvas sandbox is never mounted in production');
+  }
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl,
+    database: { url: e.DATABASE_URL || undefined, poolMax: e.DATABASE_POOL_MAX, pgliteDir: path.join(dataDir, 'pglite') },
+    dataDir,
+    secretKey: e.SECRET_KEY ?? localSecret(dataDir),
+    logLevel: e.LOG_LEVEL,
+    ltiTokenMaxAgeSeconds: e.LTI_TOKEN_MAX_AGE,
+    sessionTtlMinutes: e.SESSION_TTL_MINUTES,
+    trustProxy: e.TRUST_PROXY,
+    sandbox: { enabled: e.SANDBOX === 'on', port: e.SANDBOX_PORT },
+  };
+}
+
+/**
+ * Outside production a missing SECRET_KEY is generated once and kept in the data directory, so that
+ * `npm start` works on a fresh machine and restarts keep sessions and encrypted rows readable.
+ */
+function localSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'secret.key');
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    fs.mkdirSync(dataDir, { recursive: true });
+    const secret = crypto.randomBytes(32).toString('base64url');
+    fs.writeFileSync(file, secret + '\n', { mode: 0o600 });
+    return secret;
+  }
+}
