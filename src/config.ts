@@ -21,6 +21,7 @@ const Env = z.object({
   SESSION_TTL_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(8 * 60),
   TRUST_PROXY: z.string().default('loopback'),
   SANDBOX: z.enum(['on', 'off']).default('off'),
+  REGISTRATION_AUTO_ACTIVATE: z.enum(['on', 'off']).optional(),
   SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
 });
 
@@ -39,6 +40,8 @@ export type Config = {
   sessionTtlMinutes: number;
   trustProxy: string;
   sandbox: { enabled: boolean; port: number };
+  /** Dynamic registrations start active (development) or wait for `npm run platform -- activate` (production). */
+  registrationAutoActivate: boolean;
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -68,6 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlMinutes: e.SESSION_TTL_MINUTES,
     trustProxy: e.TRUST_PROXY,
     sandbox: { enabled: e.SANDBOX === 'on', port: e.SANDBOX_PORT },
+    registrationAutoActivate: (e.REGISTRATION_AUTO_ACTIVATE ?? (e.NODE_ENV === 'production' ? 'off' : 'on')) === 'on',
   };
 }
 

@@ -1,0 +1,116 @@
+import path from 'node:path';
+import express, { type Express } from 'express';
+import cookieParser from 'cookie-parser';
+import type { Config } from './config';
+import { ping, type Database } from './db/database';
+import { logger } from './log';
+import { TenantRepository } from './tenants/repository';
+import { LoginRepository } from './lti/loginRepository';
+import { SessionRepository } from './lti/sessions';
+import { Platforms } from './lti/platforms';
+import { PlatformKeys } from './lti/platformKeys';
+import { PlatformAdmin } from './lti/platformAdmin';
+import { loginInitiation } from './lti/login';
+import { launchGuard } from './lti/launchGuard';
+import { completeLaunch } from './lti/launch';
+import { startLti } from './lti/provider';
+import { dynamicRegistration } from './lti/registration';
+import { canvasDeveloperKeyJson, toolUrls } from './lti/toolConfiguration';
+import type { LtiProvider } from './lti/ltijsTypes';
+import { homeRoutes } from './homes/routes';
+import { requestContext } from './web/requestContext';
+import { FrameAncestors, securityHeaders } from './web/security';
+import { errorHandler, notFound, sendError } from './web/errorHandler';
+import { sessionRouter } from './web/sessionRouter';
+import { ROUTE_TABLE } from './web/routeTable';
+
+export interface App {
+  app: Express;
+  lti: LtiProvider;
+  admin: PlatformAdmin;
+  platforms: Platforms;
+  repos: { tenants: TenantRepository; logins: LoginRepository; sessions: SessionRepository };
+  /** Stops timers and ltijs; the caller closes the HTTP server and the database. */
+  close(): Promise<void>;
+}
+
+const ROOT = path.resolve(__dirname, '..');
+
+/** Builds the Express app: the route order here is the request flow of docs/architecture.md. */
+export async function createApp(config: Config, db: Database): Promise<App> {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.set('view engine', 'ejs');
+  app.set('views', path.join(ROOT, 'views'));
+  if (config.env === 'production') app.enable('view cache');
+  app.locals.nav = [];
+  app.locals.flash = [];
+  app.locals.url = (p: string) => p;
+  app.locals.csrfToken = '';
+  app.locals.session = undefined;
+  app.locals.publicUrl = config.publicUrl;
+
+  const tenants = new TenantRepository(db.orm);
+  const logins = new LoginRepository(db.orm);
+  const sessions = new SessionRepository(db.orm, config.sessionTtlMinutes);
+
+  const renderError = (res: express.Response, err: unknown) => sendError(app, res.req, res, err);
+  const { lti, store } = await startLti({ config, sql: db.sql, onLaunch: completeLaunch({ tenants, sessions }), renderError });
+  const platforms = new Platforms(lti);
+  const keys = new PlatformKeys();
+  const admin = new PlatformAdmin(lti, platforms, tenants);
+  const frameAncestors = new FrameAncestors(async () => {
+    const list = await tenants.list();
+    return [...list.map((t) => t.canvasBaseUrl ?? ''), ...list.map((t) => t.issuer)];
+  });
+  await frameAncestors.refresh();
+
+  app.use(requestContext());
+  app.use(securityHeaders(frameAncestors, { hsts: config.publicUrl.startsWith('https://') }));
+  app.use('/assets', express.static(path.join(ROOT, 'public'), { index: false, maxAge: config.env === 'production' ? '1d' : 0 }));
+
+  app.get('/healthz', async (_req, res) => {
+    try {
+      await ping(db);
+      res.json({ status: 'ok', database: db.kind });
+    } catch (err) {
+      logger.error({ err }, 'health check failed');
+      res.status(503).json({ status: 'unavailable', database: db.kind, error: 'database not reachable' });
+    }
+  });
+  app.get('/', (_req, res) => res.render('index', { title: 'microcred', urls: toolUrls(config) }));
+  if (config.env !== 'production') app.get('/styleguide', (_req, res) => res.render('styleguide', { title: 'Style guide' }));
+
+  // LTI: our login initiation, registration and launch guard in front of ltijs (mounted at /lti).
+  const form = express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 50 });
+  app.get('/lti/canvas-config.json', (_req, res) => res.json(canvasDeveloperKeyJson(config)));
+  app.all('/lti/login', form, loginInitiation({ config, platforms, logins }));
+  app.get('/lti/register', dynamicRegistration({ config, admin, autoActivate: config.registrationAutoActivate }));
+  app.use('/lti', form, cookieParser(), launchGuard({ config, platforms, keys, logins, tenants }), lti.app);
+
+  const routes = [...homeRoutes({ tenants })];
+  app.use('/s/:token', sessionRouter({ sessions, routes }));
+
+  app.use(notFound());
+  app.use(errorHandler(app));
+
+  const sweeper = setInterval(() => {
+    void Promise.all([logins.sweep(), sessions.sweep()]).catch((err) => logger.warn({ err }, 'sweep failed'));
+  }, 10 * 60_000);
+  sweeper.unref();
+
+  return {
+    app,
+    lti,
+    admin,
+    platforms,
+    repos: { tenants, logins, sessions },
+    async close() {
+      clearInterval(sweeper);
+      await store.Close();
+    },
+  };
+}
+
+export { ROUTE_TABLE };
