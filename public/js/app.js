@@ -62,8 +62,13 @@
       const button = document.createElement('button');
       button.type = 'button';
       button.className = 'alert__close';
-      button.setAttribute('aria-label', 'Dismiss message');
-      button.textContent = '\u00d7';
+      const icon = document.createElement('span');
+      icon.setAttribute('aria-hidden', 'true');
+      icon.textContent = '\u00d7';
+      const text = document.createElement('span');
+      text.className = 'visually-hidden';
+      text.textContent = 'Dismiss message';
+      button.append(icon, text);
       button.addEventListener('click', function () {
         const main = document.getElementById('main');
         const container = alert.parentElement;
