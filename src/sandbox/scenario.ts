@@ -61,7 +61,7 @@ const ScenarioSchema = z.object({
     })).default([]),
     submissions: z.array(z.object({
       assignmentId: Id, userId: Id, submittedAt: Iso, body: z.string().optional(), url: z.url().optional(), attachments: z.array(FileSchema).default([]),
-      score: z.number().min(0).optional(), graderId: Id.optional(),
+      score: z.number().min(0).optional(), graderId: Id.optional(), gradedAt: Iso.optional(),
       rubricAssessment: z.record(z.string(), z.object({ points: z.number().min(0), rating_id: z.string().optional(), comments: z.string().default('') })).optional(),
       comments: z.array(z.object({ authorId: Id, comment: z.string().min(1) })).default([]),
     })).default([]),
@@ -216,7 +216,7 @@ export function seed(data: SandboxData, input: Scenario): void {
     for (const sub of c.submissions) {
       const files = sub.attachments.map((f) => ({ filename: f.filename, contentType: f.contentType, bytes: fileBytes(f) }));
       const record = data.submit(sub.assignmentId, sub.userId, { body: sub.body, url: sub.url, attachments: files, submittedAt: sub.submittedAt });
-      if (sub.score !== undefined) data.grade(record, sub.score, sub.graderId ?? null);
+      if (sub.score !== undefined) data.grade(record, sub.score, sub.graderId ?? null, undefined, sub.gradedAt ?? new Date(Date.parse(sub.submittedAt) + 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z'));
       if (sub.rubricAssessment) {
         const asg = data.assignment(sub.assignmentId);
         if (asg?.rubricId && asg.rubricAssociationId) {

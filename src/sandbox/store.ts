@@ -370,18 +370,18 @@ export class SandboxData {
     else s.history.push(v);
   }
 
-  grade(s: Submission, score: number | null, graderId: number | null, grade?: string | null): void {
+  grade(s: Submission, score: number | null, graderId: number | null, grade?: string | null, at: string = nowIso()): void {
     const a = this.assignment(s.assignmentId);
     if (!a) return;
     const old = { score: s.score, grade: s.grade };
     s.score = score;
     s.enteredScore = score;
     s.grade = grade !== undefined ? grade : score === null ? null : formatGrade(a, score);
-    s.gradedAt = score === null ? null : nowIso();
+    s.gradedAt = score === null ? null : at;
     s.graderId = graderId;
     s.workflowState = score === null ? (s.submittedAt ? 'submitted' : 'unsubmitted') : 'graded';
     s.gradeMatchesCurrentSubmission = true;
-    s.postedAt = s.postedAt ?? (score === null ? null : nowIso());
+    s.postedAt = s.postedAt ?? (score === null ? null : at);
     s.updatedAt = nowIso();
     this.snapshot(s);
     this.events.emit('grade_change', {
