@@ -148,12 +148,13 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
     }
     next();
   });
+  app.use(faults.middleware());
+  // Throttle before latency: like Canvas, a request holds its up-front cost while it is being served.
+  app.use(throttle.middleware(ctx));
   app.use(async (req, _res, next) => {
     if (ctx.cfg.latencyMs > 0 && API_PATH.test(req.path)) await sleep(ctx.cfg.latencyMs);
     next();
   });
-  app.use(faults.middleware());
-  app.use(throttle.middleware(ctx));
   app.use('/sandbox-assets', express.static(path.join(root, 'public', 'sandbox'), { index: false }));
   app.use(express.urlencoded({ extended: true, limit: '10mb' }));
   app.use(express.json({ type: ['application/json', 'application/*+json'], limit: '10mb' }));
