@@ -1,6 +1,5 @@
 import path from 'node:path';
 import express, { type Express } from 'express';
-import cookieParser from 'cookie-parser';
 import type { Config } from './config';
 import { ping, type Database } from './db/database';
 import { logger } from './log';
@@ -87,7 +86,7 @@ export async function createApp(config: Config, db: Database): Promise<App> {
   app.get('/lti/canvas-config.json', (_req, res) => res.json(canvasDeveloperKeyJson(config)));
   app.all('/lti/login', form, loginInitiation({ config, platforms, logins }));
   app.get('/lti/register', dynamicRegistration({ config, admin, autoActivate: config.registrationAutoActivate }));
-  app.use('/lti', form, cookieParser(), launchGuard({ config, platforms, keys, logins, tenants }), lti.app);
+  app.use('/lti', form, launchGuard({ config, platforms, keys, logins, tenants }), lti.app);
 
   const routes = [...homeRoutes({ tenants })];
   app.use('/s/:token', sessionRouter({ sessions, routes }));

@@ -116,7 +116,7 @@ export function launchGuard(deps: { config: Config; platforms: Platforms; keys: 
       );
 
     // The browser must prove it started this login: our state cookie, or the Platform Storage proof.
-    const cookie = (req.cookies as Record<string, string> | undefined)?.[STATE_COOKIE_PREFIX + state];
+    const cookie = readCookie(req.headers.cookie, STATE_COOKIE_PREFIX + state);
     const cookieOk = sameSecret(cookie, stateCookieValue(deps.config.secretKey, state));
     const proof = typeof body.lti_storage_proof === 'string' ? body.lti_storage_proof : undefined;
     const storageOk = !!proof && !!login.storageProofHash && sameSecret(sha256(proof), login.storageProofHash);
@@ -147,6 +147,24 @@ export function launchGuard(deps: { config: Config; platforms: Platforms; keys: 
     logger.debug({ tenant: tenant.id, messageType }, 'launch verified');
     next();
   };
+}
+
+/**
+ * Reads one cookie without parsing them all onto `req`: ltijs's cookie-parser must be the first to parse, with
+ * its secret, or its signed cookie calls throw.
+ */
+function readCookie(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
 }
 
 function reject(message: string, code: string): UnauthorizedError {

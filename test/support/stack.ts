@@ -1,0 +1,111 @@
+/**
+ * The whole system for a test file: microcred on an ephemeral port (real PostgreSQL or PGlite from the global
+ * setup), and the Canvas sandbox on another host name (localhost vs 127.0.0.1, so the tool is a third party
+ * inside the sandbox's pages, as in Canvas), with the tool installed from its own JSON configuration.
+ */
+import net from 'node:net';
+import path from 'node:path';
+import { loadConfig, type Config } from '../../src/config';
+import { startServer, type RunningServer } from '../../src/server';
+import { canvasDeveloperKeyJson, toolUrls } from '../../src/lti/toolConfiguration';
+import { createSandbox, loadScenario, type Sandbox, type Scenario } from '../../src/sandbox';
+import { Browser, type Page } from './browser';
+
+/** One secret for every test file: ltijs's JWKS endpoint decrypts every stored key with it. */
+export const TEST_SECRET = 'microcred-test-secret-0123456789abcdef';
+
+export interface Stack {
+  config: Config;
+  tool: RunningServer;
+  sandbox: Sandbox;
+  sandboxUrl: string;
+  clientId: string;
+  deploymentId: string;
+  toolId: string;
+  /** Launches as a sandbox user through the real flow and returns the page the tool shows. */
+  launch(userId: string, opts?: LaunchOptions): Promise<{ page: Page; browser: Browser }>;
+  stop(): Promise<void>;
+}
+
+export interface LaunchOptions {
+  courseId?: string;
+  placement?: string;
+  messageType?: 'LtiResourceLinkRequest' | 'LtiDeepLinkingRequest';
+  browser?: Browser;
+  assignmentId?: string;
+  moduleItemId?: string;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function testConfig(port: number, env: Record<string, string> = {}): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATABASE_URL: process.env.DATABASE_URL,
+    DATABASE_POOL_MAX: '5',
+    SECRET_KEY: TEST_SECRET,
+    LOG_LEVEL: 'silent',
+    DATA_DIR: path.resolve('data/test'),
+    ...env,
+  });
+}
+
+export async function startStack(opts: { scenario?: Scenario; env?: Record<string, string> } = {}): Promise<Stack> {
+  const [toolPort, sandboxPort] = await Promise.all([freePort(), freePort()]);
+  const config = testConfig(toolPort, opts.env);
+  const tool = await startServer(config);
+  const sandbox = createSandbox({ baseUrl: `http://localhost:${sandboxPort}`, scenario: opts.scenario ?? loadScenario(path.resolve('config/scenarios/tech-leader-1.json')) });
+  const listening = await sandbox.listen(sandboxPort, '127.0.0.1');
+  const installed = sandbox.installFromJsonConfig({ ...canvasDeveloperKeyJson(config), redirect_uris: [toolUrls(config).launch] });
+  await tool.app.admin.register({
+    issuer: sandbox.issuer,
+    clientId: installed.clientId,
+    name: 'Sandbox District',
+    authEndpoint: `${sandbox.baseUrl}/api/lti/authorize_redirect`,
+    tokenEndpoint: `${sandbox.baseUrl}/login/oauth2/token`,
+    jwksUrl: `${sandbox.baseUrl}/api/lti/security/jwks`,
+    deploymentIds: [installed.deploymentId],
+    active: true,
+  });
+
+  const stack: Stack = {
+    config,
+    tool,
+    sandbox,
+    sandboxUrl: sandbox.baseUrl,
+    clientId: installed.clientId,
+    deploymentId: installed.deploymentId,
+    toolId: installed.toolId,
+    async launch(userId, o = {}) {
+      const browser = o.browser ?? new Browser({ topLevelHost: new URL(sandbox.baseUrl).host });
+      const courseId = o.courseId ?? defaultCourse(sandbox);
+      const init = sandbox.loginInitiation({ userId, courseId, toolId: installed.toolId, placement: o.placement, messageType: o.messageType, assignmentId: o.assignmentId, moduleItemId: o.moduleItemId });
+      const url = new URL(init.url);
+      for (const [k, v] of Object.entries(init.params)) url.searchParams.set(k, v);
+      const page = await browser.get(url.toString());
+      return { page, browser };
+    },
+    async stop() {
+      await listening.close();
+      await tool.stop();
+    },
+  };
+  return stack;
+}
+
+function defaultCourse(sandbox: Sandbox): string {
+  const course = sandbox.data.courses.values().next().value as { id: string } | undefined;
+  if (!course) throw new Error('the scenario has no course');
+  return String(course.id);
+}
