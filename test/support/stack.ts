@@ -105,7 +105,7 @@ export async function startStack(opts: { scenario?: Scenario; env?: Record<strin
 }
 
 function defaultCourse(sandbox: Sandbox): string {
-  const course = sandbox.data.courses.values().next().value as { id: string } | undefined;
+  const course = sandbox.data.courses[0];
   if (!course) throw new Error('the scenario has no course');
   return String(course.id);
 }
