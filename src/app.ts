@@ -64,6 +64,7 @@ export async function createApp(config: Config, db: Database): Promise<App> {
     return [...list.map((t) => t.canvasBaseUrl ?? ''), ...list.map((t) => t.issuer)];
   });
   await frameAncestors.refresh();
+  admin.onChange(() => frameAncestors.refresh());
 
   app.use(requestContext());
   app.use(securityHeaders(frameAncestors, { hsts: config.publicUrl.startsWith('https://') }));

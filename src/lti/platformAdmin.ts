@@ -18,7 +18,19 @@ export interface PlatformRegistration {
  * (our tenants). Used by the CLI and by Dynamic Registration.
  */
 export class PlatformAdmin {
+  private readonly listeners: (() => Promise<void> | void)[] = [];
+
   constructor(private readonly lti: LtiProvider, private readonly platforms: Platforms, private readonly tenants: TenantRepository) {}
+
+  /** Called after any registration change (the CSP's list of Canvas hosts that may frame us listens). */
+  onChange(listener: () => Promise<void> | void): void {
+    this.listeners.push(listener);
+  }
+
+  private async changed(): Promise<void> {
+    this.platforms.forget();
+    for (const l of this.listeners) await l();
+  }
 
   async register(r: PlatformRegistration): Promise<PlatformInfo> {
     const platform = await this.lti.registerPlatform({
@@ -35,7 +47,7 @@ export class PlatformAdmin {
     await platform.platformActive(r.active);
     const kid = await platform.platformKid();
     for (const deploymentId of r.deploymentIds) await this.tenants.addDeployment({ issuer: r.issuer, clientId: r.clientId, deploymentId, platformKid: kid, name: r.name });
-    this.platforms.forget();
+    await this.changed();
     const info = await this.platforms.find(r.issuer, r.clientId);
     if (!info) throw new Error('the platform vanished after registration');
     return info;
@@ -45,13 +57,14 @@ export class PlatformAdmin {
     const p = await this.platforms.find(issuer, clientId);
     if (!p) throw new Error(`No platform is registered for ${issuer} with client id ${clientId}.`);
     await this.tenants.addDeployment({ issuer, clientId, deploymentId, platformKid: p.kid, name: name ?? p.name });
+    await this.changed();
   }
 
   async setActive(issuer: string, clientId: string, active: boolean): Promise<void> {
     const platform = await this.lti.getPlatform(issuer, clientId);
     if (!platform) throw new Error(`No platform is registered for ${issuer} with client id ${clientId}.`);
     await platform.platformActive(active);
-    this.platforms.forget();
+    await this.changed();
   }
 
   /** Removes the platform, its keys and every tenant of it (their data goes with them). */
@@ -59,7 +72,7 @@ export class PlatformAdmin {
     const existed = !!(await this.lti.getPlatform(issuer, clientId));
     if (existed) await this.lti.deletePlatform(issuer, clientId);
     await this.tenants.removePlatform(issuer, clientId);
-    this.platforms.forget();
+    await this.changed();
     return existed;
   }
 

@@ -1,0 +1,78 @@
+/*
+ * `npm run demo`: microcred and an emulated Canvas side by side, on the embedded database.
+ * Open the printed URL, pick "Launch as …" next to a person, and microcred opens inside a Canvas-like page.
+ * The Canvas runs on localhost and microcred on 127.0.0.1, so the tool is a third party in the page, as in
+ * real Canvas.
+ */
+import path from 'node:path';
+import { loadConfig } from '../src/config';
+import { startServer, handleSignals, type RunningServer } from '../src/server';
+import { canvasDeveloperKeyJson, toolUrls } from '../src/lti/toolConfiguration';
+import { createSandbox, loadScenario, type Sandbox } from '../src/sandbox';
+
+export interface Demo {
+  tool: RunningServer;
+  sandbox: Sandbox;
+  canvasUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startDemo(env: NodeJS.ProcessEnv = process.env): Promise<Demo> {
+  const port = Number(env.PORT ?? 3000);
+  const sandboxPort = Number(env.SANDBOX_PORT ?? 3001);
+  const config = loadConfig({
+    DATA_DIR: './data/demo',
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    ...env,
+    PORT: String(port),
+    SANDBOX: 'on',
+    REGISTRATION_AUTO_ACTIVATE: 'on',
+  });
+  const tool = await startServer(config);
+  const sandbox = createSandbox({ baseUrl: `http://localhost:${sandboxPort}`, scenario: loadScenario(path.resolve(__dirname, '../config/scenarios/tech-leader-1.json')) });
+  const listening = await sandbox.listen(sandboxPort, '127.0.0.1');
+  const installed = sandbox.installFromJsonConfig({ ...canvasDeveloperKeyJson(config), redirect_uris: [toolUrls(config).launch] });
+  await tool.app.admin.register({
+    issuer: sandbox.issuer,
+    clientId: installed.clientId,
+    name: 'Queen City Public Schools (demo Canvas)',
+    authEndpoint: `${sandbox.baseUrl}/api/lti/authorize_redirect`,
+    tokenEndpoint: `${sandbox.baseUrl}/login/oauth2/token`,
+    jwksUrl: `${sandbox.baseUrl}/api/lti/security/jwks`,
+    deploymentIds: [installed.deploymentId],
+    active: true,
+  });
+  return {
+    tool,
+    sandbox,
+    canvasUrl: `${sandbox.baseUrl}/`,
+    async stop() {
+      await listening.close();
+      await tool.stop();
+    },
+  };
+}
+
+if (require.main === module) {
+  startDemo()
+    .then((demo) => {
+      handleSignals({ ...demo.tool, stop: () => demo.stop() });
+      console.log(
+        [
+          '',
+          'microcred demo is running.',
+          '',
+          `  Open ${demo.canvasUrl} and pick “Launch as …” next to a person.`,
+          '',
+          `  Canvas (emulated): ${demo.sandbox.baseUrl}    microcred: ${demo.tool.url} (${demo.tool.db.kind})`,
+          '  Seeded: the “Tech Leader I” course with a designer, a teacher, a TA reviewer, 8 educators and some submissions.',
+          '  Stop with Ctrl+C.',
+          '',
+        ].join('\n'),
+      );
+    })
+    .catch((err) => {
+      console.error(`The demo could not start: ${(err as Error).message}`);
+      process.exit(1);
+    });
+}
