@@ -17,6 +17,7 @@ import { dynamicRegistration } from './lti/registration';
 import { canvasDeveloperKeyJson, toolUrls } from './lti/toolConfiguration';
 import type { LtiProvider } from './lti/ltijsTypes';
 import { homeRoutes } from './homes/routes';
+import { deepLinkingRoutes } from './deepLinking/routes';
 import { requestContext } from './web/requestContext';
 import { FrameAncestors, securityHeaders } from './web/security';
 import { errorHandler, notFound, sendError } from './web/errorHandler';
@@ -89,7 +90,7 @@ export async function createApp(config: Config, db: Database): Promise<App> {
   app.get('/lti/register', dynamicRegistration({ config, admin, autoActivate: config.registrationAutoActivate }));
   app.use('/lti', form, launchGuard({ config, platforms, keys, logins, tenants }), lti.app);
 
-  const routes = [...homeRoutes({ tenants })];
+  const routes = [...homeRoutes({ tenants }), ...deepLinkingRoutes({ config, lti })];
   app.use('/s/:token', sessionRouter({ sessions, routes }));
 
   app.use(notFound());

@@ -19,6 +19,7 @@ export const RULES = {
   'designer.home': anyOf('designer', 'admin'),
   'reviewer.home': anyOf('reviewer', 'admin'),
   'admin.home': anyOf('admin'),
+  'designer.deepLinking': anyOf('designer', 'admin'),
 } satisfies Record<string, Rule>;
 
 export type Action = keyof typeof RULES;
