@@ -73,9 +73,12 @@ export function securityHeaders(frameAncestors: FrameAncestors, opts: { hsts: bo
   };
 }
 
-/** Widens this response's CSP for hosts it knows of: the tenant's Canvas (framing) or a deep-link return (forms). */
-export function allowFraming(res: Response, extra: { frameAncestors?: (string | null | undefined)[]; formAction?: (string | null | undefined)[] }): void {
-  const known = (res.locals.frameAncestors as FrameAncestors | undefined)?.current() ?? [];
+/**
+ * Sets this response's framing and form targets. Before a session exists any registered Canvas may frame the
+ * page (plus `frameAncestors`); with `only`, just the hosts given may (a session page: its own tenant's Canvas).
+ */
+export function allowFraming(res: Response, extra: { frameAncestors?: (string | null | undefined)[]; formAction?: (string | null | undefined)[]; only?: boolean }): void {
+  const known = extra.only ? [] : ((res.locals.frameAncestors as FrameAncestors | undefined)?.current() ?? []);
   const clean = (list?: (string | null | undefined)[]) => (list ?? []).map((u) => (u ? originOf(u) : undefined)).filter((o): o is string => !!o);
   res.setHeader('Content-Security-Policy', csp([...new Set([...known, ...clean(extra.frameAncestors)])], [...new Set(clean(extra.formAction))]));
 }

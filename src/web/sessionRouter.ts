@@ -20,7 +20,7 @@ export function sessionRouter(deps: { sessions: SessionRepository; routes: Sessi
     const ctx = await deps.sessions.load(token);
     if (!ctx) throw new UnauthorizedError('Your microcred session has ended or the link is not valid.', { title: 'Session ended', hint: 'Open microcred again from Canvas.', code: 'session_expired' });
     exposeToViews(res, ctx, req.path);
-    allowFraming(res, { frameAncestors: [ctx.tenant.canvasBaseUrl, ctx.tenant.issuer], formAction: [ctx.launch.deepLinking?.returnUrl] });
+    allowFraming(res, { frameAncestors: [ctx.tenant.canvasBaseUrl, ctx.tenant.issuer], formAction: [ctx.launch.deepLinking?.returnUrl], only: true });
     res.set('Cache-Control', 'no-store');
     next();
   });
