@@ -35,7 +35,7 @@ describe('Dynamic Registration with Canvas', () => {
     expect(installed.customFields).toMatchObject({ canvas_user_id: '$Canvas.user.id', canvas_api_base_url: '$Canvas.api.baseUrl' });
 
     const platforms = await tool.app.admin.list();
-    const registered = platforms.find((p) => p.clientId === installed.clientId)!;
+    const registered = platforms.find((p) => p.issuer === sandbox.issuer && p.clientId === installed.clientId)!;
     expect(registered).toMatchObject({ issuer: sandbox.issuer, active: true, deployments: [installed.deploymentId] });
 
     const init = sandbox.loginInitiation({ userId: '101', courseId: '101', toolId: String(installed.id) });
