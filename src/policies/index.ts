@@ -19,6 +19,9 @@ export const RULES = {
   'designer.home': anyOf('designer', 'admin'),
   'reviewer.home': anyOf('reviewer', 'admin'),
   'admin.home': anyOf('admin'),
+  // Anyone launched may connect their own Canvas account (the token only carries their own Canvas rights).
+  'canvas.connect': () => true,
+  'canvas.admin': anyOf('admin'),
 } satisfies Record<string, Rule>;
 
 export type Action = keyof typeof RULES;
