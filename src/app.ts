@@ -23,6 +23,8 @@ import { FrameAncestors, securityHeaders } from './web/security';
 import { errorHandler, notFound, sendError } from './web/errorHandler';
 import { sessionRouter } from './web/sessionRouter';
 import { ROUTE_TABLE } from './web/routeTable';
+import { CanvasAccess } from './canvas/access';
+import { canvasAuthorizationErrors, canvasOauthCallback, canvasRoutes } from './canvas/routes';
 
 export interface App {
   app: Express;
@@ -30,6 +32,8 @@ export interface App {
   admin: PlatformAdmin;
   platforms: Platforms;
   repos: { tenants: TenantRepository; logins: LoginRepository; sessions: SessionRepository };
+  /** Canvas REST access: per-user OAuth2 tokens, the service token, and `CanvasClient`s. */
+  canvas: CanvasAccess;
   /** Stops timers and ltijs; the caller closes the HTTP server and the database. */
   close(): Promise<void>;
 }
@@ -54,6 +58,7 @@ export async function createApp(config: Config, db: Database): Promise<App> {
   const tenants = new TenantRepository(db.orm);
   const logins = new LoginRepository(db.orm);
   const sessions = new SessionRepository(db.orm, config.sessionTtlMinutes);
+  const canvas = new CanvasAccess({ orm: db.orm, config });
 
   const renderError = (res: express.Response, err: unknown) => sendError(app, res.req, res, err);
   const { lti, store } = await startLti({ config, sql: db.sql, onLaunch: completeLaunch({ tenants, sessions }), renderError });
@@ -90,14 +95,18 @@ export async function createApp(config: Config, db: Database): Promise<App> {
   app.get('/lti/register', dynamicRegistration({ config, admin, autoActivate: config.registrationAutoActivate }));
   app.use('/lti', form, launchGuard({ config, platforms, keys, logins, tenants }), lti.app);
 
-  const routes = [...homeRoutes({ tenants }), ...deepLinkingRoutes({ config, lti })];
+  // Canvas's OAuth2 redirect lands in a top-level window without the session path: the state names it.
+  app.get('/canvas/oauth/callback', canvasOauthCallback({ access: canvas }));
+
+  const routes = [...homeRoutes({ tenants }), ...deepLinkingRoutes({ config, lti }), ...canvasRoutes({ access: canvas })];
   app.use('/s/:token', sessionRouter({ sessions, routes }));
 
   app.use(notFound());
+  app.use(canvasAuthorizationErrors({ access: canvas }));
   app.use(errorHandler(app));
 
   const sweeper = setInterval(() => {
-    void Promise.all([logins.sweep(), sessions.sweep()]).catch((err) => logger.warn({ err }, 'sweep failed'));
+    void Promise.all([logins.sweep(), sessions.sweep(), canvas.store.sweepStates()]).catch((err) => logger.warn({ err }, 'sweep failed'));
   }, 10 * 60_000);
   sweeper.unref();
 
@@ -107,6 +116,7 @@ export async function createApp(config: Config, db: Database): Promise<App> {
     admin,
     platforms,
     repos: { tenants, logins, sessions },
+    canvas,
     async close() {
       clearInterval(sweeper);
       await store.Close();

@@ -20,6 +20,9 @@ export const RULES = {
   'reviewer.home': anyOf('reviewer', 'admin'),
   'admin.home': anyOf('admin'),
   'designer.deepLinking': anyOf('designer', 'admin'),
+  // Anyone launched may connect their own Canvas account (the token only carries their own Canvas rights).
+  'canvas.connect': () => true,
+  'canvas.admin': anyOf('admin'),
 } satisfies Record<string, Rule>;
 
 export type Action = keyof typeof RULES;

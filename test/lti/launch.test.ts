@@ -41,8 +41,8 @@ describe('launching from Canvas', () => {
     await stack.launch('102');
     const { rows } = await stack.tool.db.sql.query<{ canvas_user_id: string; canvas_course_id: string; canvas_base_url: string }>(
       `SELECT u.canvas_user_id, c.canvas_course_id, t.canvas_base_url FROM users u JOIN tenants t ON t.id = u.tenant_id
-         JOIN memberships m ON m.user_id = u.id JOIN courses c ON c.id = m.course_id WHERE t.client_id = $1 AND u.name = 'Brian Okoye'`,
-      [stack.clientId],
+         JOIN memberships m ON m.user_id = u.id JOIN courses c ON c.id = m.course_id WHERE t.issuer = $1 AND t.client_id = $2 AND u.name = 'Brian Okoye'`,
+      [stack.sandbox.issuer, stack.clientId],
     );
     expect(rows).toEqual([{ canvas_user_id: '102', canvas_course_id: '101', canvas_base_url: stack.sandbox.baseUrl }]);
   });
