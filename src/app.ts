@@ -17,6 +17,9 @@ import { dynamicRegistration } from './lti/registration';
 import { canvasDeveloperKeyJson, toolUrls } from './lti/toolConfiguration';
 import type { LtiProvider } from './lti/ltijsTypes';
 import { homeRoutes } from './homes/routes';
+import { catalogBodyParsers, catalogRoutes } from './catalog/api';
+import { noCanvasAccess, type CourseReaderFactory } from './catalog/canvasReader';
+import { openApiDocument } from './web/openapi';
 import { requestContext } from './web/requestContext';
 import { FrameAncestors, securityHeaders } from './web/security';
 import { errorHandler, notFound, sendError } from './web/errorHandler';
@@ -29,6 +32,8 @@ export interface App {
   admin: PlatformAdmin;
   platforms: Platforms;
   repos: { tenants: TenantRepository; logins: LoginRepository; sessions: SessionRepository };
+  /** The catalog reads Canvas courses through this; the Canvas client (or a test) sets it. */
+  catalog: { setCourseReader(factory: CourseReaderFactory): void };
   /** Stops timers and ltijs; the caller closes the HTTP server and the database. */
   close(): Promise<void>;
 }
@@ -88,8 +93,12 @@ export async function createApp(config: Config, db: Database): Promise<App> {
   app.get('/lti/register', dynamicRegistration({ config, admin, autoActivate: config.registrationAutoActivate }));
   app.use('/lti', form, launchGuard({ config, platforms, keys, logins, tenants }), lti.app);
 
-  const routes = [...homeRoutes({ tenants })];
+  const catalogDeps = { db, courseReader: noCanvasAccess, publicUrl: config.publicUrl };
+  const routes = [...homeRoutes({ tenants }), ...catalogRoutes(catalogDeps)];
+  for (const p of catalogBodyParsers()) app.use(p.path, p.handler);
   app.use('/s/:token', sessionRouter({ sessions, routes }));
+  const openapi = openApiDocument({ publicUrl: config.publicUrl, routes });
+  app.get('/openapi.json', (_req, res) => res.json(openapi));
 
   app.use(notFound());
   app.use(errorHandler(app));
@@ -105,6 +114,11 @@ export async function createApp(config: Config, db: Database): Promise<App> {
     admin,
     platforms,
     repos: { tenants, logins, sessions },
+    catalog: {
+      setCourseReader(factory) {
+        catalogDeps.courseReader = factory;
+      },
+    },
     async close() {
       clearInterval(sweeper);
       await store.Close();

@@ -5,3 +5,4 @@
  */
 export * from '../tenants/schema';
 export * from '../lti/schema';
+export * from '../catalog/schema';
