@@ -97,7 +97,10 @@ export function crc32(b: Uint8Array): number {
 interface XmlElement { name: string; attrs: [string, string][]; children: XmlNode[] }
 type XmlNode = XmlElement | { text: string };
 
-const notSvg = (why: string) => new InvalidInputError('This file is not an SVG image we can use.', { image: `This file is not a usable SVG image: ${why}.` });
+const notSvg = (why: string) => {
+  const message = `This file is not a usable SVG image: ${why}.`;
+  return new InvalidInputError(message, { image: message });
+};
 
 /** A strict reader for the XML subset SVG files use. Throws on anything it does not understand. */
 export function parseXml(src: string): XmlElement {
