@@ -49,7 +49,7 @@ export const microCredentials = pgTable(
     id: uuid('id').primaryKey().defaultRandom(),
     tenantId: uuid('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
     /** The course whose designers may change it. */
-    courseId: uuid('course_id').notNull().references(() => courses.id, { onDelete: 'restrict' }),
+    courseId: uuid('course_id').notNull().references(() => courses.id, { onDelete: 'no action' }),
     key: text('key').notNull(),
     state: text('state', { enum: ['draft', 'published', 'retired'] }).notNull().default('draft'),
     currentVersionId: uuid('current_version_id'),
@@ -99,7 +99,7 @@ export const stacks = pgTable(
   {
     id: uuid('id').primaryKey().defaultRandom(),
     tenantId: uuid('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
-    courseId: uuid('course_id').notNull().references(() => courses.id, { onDelete: 'restrict' }),
+    courseId: uuid('course_id').notNull().references(() => courses.id, { onDelete: 'no action' }),
     key: text('key').notNull(),
     name: text('name').notNull(),
     description: text('description').notNull().default(''),
@@ -121,7 +121,7 @@ export const stackMembers = pgTable(
     id: uuid('id').primaryKey().defaultRandom(),
     tenantId: uuid('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
     stackId: uuid('stack_id').notNull().references(() => stacks.id, { onDelete: 'cascade' }),
-    credentialId: uuid('credential_id').notNull().references(() => microCredentials.id, { onDelete: 'restrict' }),
+    credentialId: uuid('credential_id').notNull().references(() => microCredentials.id, { onDelete: 'no action' }),
     position: integer('position').notNull(),
     /** Other members of the same stack (their micro-credential ids) an earner must hold first. */
     prerequisiteIds: uuid('prerequisite_ids').array().notNull().default(sql`'{}'::uuid[]`),

@@ -1,5 +1,5 @@
 import { startStack, type Stack } from '../support/stack';
-import { apiAs, body, png, sandboxCourseReader, techLeaderI, type Api } from './support';
+import { apiAs, body, forgetAndStop, png, sandboxCourseReader, techLeaderI, type Api } from './support';
 
 interface ErrorBody { error: { code: string; message: string; fields: Record<string, string> } }
 interface View { id: string; state: string; current: { version: number; definition: ReturnType<typeof techLeaderI> }; pendingDraft: { version: number; definition: ReturnType<typeof techLeaderI> } | null }
@@ -18,7 +18,7 @@ describe('attaching micro-credentials to Canvas, stacks and badge images', () =>
       published[name] = v.id;
     }
   });
-  afterAll(() => stack.stop());
+  afterAll(() => forgetAndStop(stack));
 
   describe('attach', () => {
     it('stores the modules and the evidence assignment after checking them with Canvas', async () => {
@@ -74,7 +74,7 @@ describe('attaching micro-credentials to Canvas, stacks and badge images', () =>
         expect(res.status).toBe(502);
         expect((await body<ErrorBody>(res)).error.message).toMatch(/Canvas API access has not been set up/);
       } finally {
-        await second.stop();
+        await forgetAndStop(second);
       }
     });
   });

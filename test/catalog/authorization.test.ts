@@ -1,5 +1,5 @@
 import { startStack, type Stack } from '../support/stack';
-import { apiAs, body, sandboxCourseReader, techLeaderI, type Api } from './support';
+import { apiAs, body, forgetAndStop, sandboxCourseReader, techLeaderI, type Api } from './support';
 
 interface View { id: string; state: string; canChange: boolean; pendingDraft: unknown; versions: { version: number }[] }
 
@@ -26,7 +26,7 @@ describe('catalog authorization', () => {
     await designer.api(`/api/catalog/credentials/${publishedId}`, { method: 'PUT', json: techLeaderI({ name: 'Published One', hours: 99 }) });
     stackId = (await body<{ id: string }>(await designer.api('/api/catalog/stacks', { method: 'POST', json: { name: 'Draft stack', kind: 'ordered', members: [{ credentialId: publishedId }] } }))).id;
   });
-  afterAll(() => stack.stop());
+  afterAll(() => forgetAndStop(stack));
 
   const writes = () => [
     ['POST', '/api/catalog/credentials', techLeaderI()],
@@ -134,8 +134,18 @@ describe('catalog authorization', () => {
       // A stack in the other tenant cannot reach across either.
       const s = await foreign.api('/api/catalog/stacks', { method: 'POST', json: { name: 'Reach', kind: 'ordered', members: [{ credentialId: publishedId }] } });
       expect((await body<{ error: { fields: Record<string, string> } }>(s)).error.fields['members.0.credentialId']).toMatch(/not found/);
+      // Removing a tenant removes its whole catalog, and nobody else's.
+      await foreign.api('/api/catalog/credentials', { method: 'POST', json: techLeaderI() });
+      const count = async (s: Stack) =>
+        (await stack.tool.db.sql.query<{ n: number }>('SELECT count(*)::int AS n FROM micro_credentials m JOIN tenants t ON t.id = m.tenant_id WHERE t.client_id = $1 AND t.issuer = $2', [s.clientId, s.sandbox.issuer])).rows[0]!.n;
+      expect(await count(second)).toBe(1);
+      const mine = await count(stack);
+      expect(mine).toBeGreaterThan(1);
+      await second.tool.app.repos.tenants.removePlatform(second.sandbox.issuer, second.clientId);
+      expect(await count(second)).toBe(0);
+      expect(await count(stack)).toBe(mine);
     } finally {
-      await second.stop();
+      await forgetAndStop(second);
     }
   });
 });

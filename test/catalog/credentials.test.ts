@@ -1,5 +1,5 @@
 import { startStack, type Stack } from '../support/stack';
-import { apiAs, body, png, techLeaderI, type Api } from './support';
+import { apiAs, body, forgetAndStop, png, techLeaderI, type Api } from './support';
 
 interface View { id: string; key: string; state: string; course: { id: string; title: string }; copiedFromId: string | null; current: { id: string; version: number; publishedAt: string | null; definition: ReturnType<typeof techLeaderI>; ceus: number }; pendingDraft: View['current'] | null; versions: { id: string; version: number }[]; canChange: boolean }
 interface ErrorBody { error: { code: string; message: string; fields: Record<string, string> } }
@@ -12,7 +12,7 @@ describe('designing micro-credentials', () => {
     stack = await startStack();
     designer = await apiAs(stack, '2');
   });
-  afterAll(() => stack.stop());
+  afterAll(() => forgetAndStop(stack));
 
   const create = async (over: Parameters<typeof techLeaderI>[0] = {}) => {
     const res = await designer.api('/api/catalog/credentials', { method: 'POST', json: techLeaderI(over) });

@@ -1,13 +1,14 @@
 import { ROUTE_TABLE } from '../../src/app';
 import { describedApi } from '../../src/web/openapi';
 import { startStack, type Stack } from '../support/stack';
+import { forgetAndStop } from './support';
 
 describe('the OpenAPI document', () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack();
   });
-  afterAll(() => stack.stop());
+  afterAll(() => forgetAndStop(stack));
 
   it('is served publicly and describes every API route in the route table', async () => {
     const res = await fetch(`${stack.tool.url}/openapi.json`);

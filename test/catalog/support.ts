@@ -69,3 +69,12 @@ export function png(width = 2, height = 2): Buffer {
   const raw = Buffer.concat(Array.from({ length: height }, () => row));
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
 }
+
+/**
+ * Stops a stack after removing its tenant (and so, by cascade, its whole catalog): test files share one database,
+ * and a tenant left behind changes what later files see (every tenant's Canvas is a known frame ancestor).
+ */
+export async function forgetAndStop(stack: Stack): Promise<void> {
+  await stack.tool.app.repos.tenants.removePlatform(stack.sandbox.issuer, stack.clientId);
+  await stack.stop();
+}
