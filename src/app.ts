@@ -18,6 +18,10 @@ import { canvasDeveloperKeyJson, toolUrls } from './lti/toolConfiguration';
 import type { LtiProvider } from './lti/ltijsTypes';
 import { homeRoutes } from './homes/routes';
 import { deepLinkingRoutes } from './deepLinking/routes';
+import { catalogBodyParsers, catalogRoutes } from './catalog/api';
+import type { CourseReaderFactory } from './catalog/canvasReader';
+import { canvasCourseReader } from './catalog/canvasCourseReader';
+import { openApiDocument } from './web/openapi';
 import { requestContext } from './web/requestContext';
 import { FrameAncestors, securityHeaders } from './web/security';
 import { errorHandler, notFound, sendError } from './web/errorHandler';
@@ -34,6 +38,8 @@ export interface App {
   repos: { tenants: TenantRepository; logins: LoginRepository; sessions: SessionRepository };
   /** Canvas REST access: per-user OAuth2 tokens, the service token, and `CanvasClient`s. */
   canvas: CanvasAccess;
+  /** The catalog reads Canvas courses through this; the Canvas client (or a test) sets it. */
+  catalog: { setCourseReader(factory: CourseReaderFactory): void };
   /** Stops timers and ltijs; the caller closes the HTTP server and the database. */
   close(): Promise<void>;
 }
@@ -98,8 +104,12 @@ export async function createApp(config: Config, db: Database): Promise<App> {
   // Canvas's OAuth2 redirect lands in a top-level window without the session path: the state names it.
   app.get('/canvas/oauth/callback', canvasOauthCallback({ access: canvas }));
 
-  const routes = [...homeRoutes({ tenants }), ...deepLinkingRoutes({ config, lti }), ...canvasRoutes({ access: canvas })];
+  const catalogDeps = { db, courseReader: canvasCourseReader(canvas), publicUrl: config.publicUrl };
+  const routes = [...homeRoutes({ tenants }), ...deepLinkingRoutes({ config, lti }), ...canvasRoutes({ access: canvas }), ...catalogRoutes(catalogDeps)];
+  for (const p of catalogBodyParsers()) app.use(p.path, p.handler);
   app.use('/s/:token', sessionRouter({ sessions, routes }));
+  const openapi = openApiDocument({ publicUrl: config.publicUrl, routes });
+  app.get('/openapi.json', (_req, res) => res.json(openapi));
 
   app.use(notFound());
   app.use(canvasAuthorizationErrors({ access: canvas }));
@@ -117,6 +127,11 @@ export async function createApp(config: Config, db: Database): Promise<App> {
     platforms,
     repos: { tenants, logins, sessions },
     canvas,
+    catalog: {
+      setCourseReader(factory) {
+        catalogDeps.courseReader = factory;
+      },
+    },
     async close() {
       clearInterval(sweeper);
       await store.Close();

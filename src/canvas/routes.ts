@@ -1,3 +1,4 @@
+import { describeApi } from '../web/openapi';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import type { SessionContext } from '../lti/sessions';
@@ -237,3 +238,11 @@ export function canvasAuthorizationErrors(deps: { access: CanvasAccess }) {
     }
   };
 }
+
+describeApi([
+  { method: 'get', path: '/api/canvas/connection', tag: 'Canvas access', summary: 'Whether microcred can call Canvas for you now (makes a real users/self call)' },
+  { method: 'get', path: '/api/canvas/settings', tag: 'Canvas access', summary: 'The district’s Canvas API developer key and service token (never the secrets)' },
+  { method: 'put', path: '/api/canvas/api-key', tag: 'Canvas access', summary: 'Set the Canvas API developer key (client id and secret; the secret is sealed at rest)' },
+  { method: 'put', path: '/api/canvas/service-token', tag: 'Canvas access', summary: 'Set the service token used when a person has not connected (checked with Canvas first)' },
+  { method: 'delete', path: '/api/canvas/service-token', tag: 'Canvas access', summary: 'Remove the service token' },
+]);

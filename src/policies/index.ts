@@ -13,8 +13,37 @@ const anyOf =
   (ctx) =>
     roles.some((r) => ctx.roles.includes(r));
 
+/** A catalog item owned by a course (a micro-credential or a stack). */
+interface Owned {
+  courseId: string;
+  state: 'draft' | 'published' | 'retired';
+}
+const isOwned = (r: unknown): r is Owned => typeof r === 'object' && r !== null && typeof (r as Owned).courseId === 'string' && typeof (r as Owned).state === 'string';
+
+/** Only the owning course's designers, and the tenant's admins, change a catalog item. */
+const changesCatalogItem: Rule = (ctx, r) => isOwned(r) && (ctx.roles.includes('admin') || (ctx.roles.includes('designer') && ctx.course?.id === r.courseId));
+
+/**
+ * Earners and reviewers see published items; designers also see retired ones and their own course's drafts;
+ * admins see everything. Another tenant's items are never loaded at all (queries filter by tenant).
+ */
+const seesCatalogItem: Rule = (ctx, r) => {
+  if (!isOwned(r)) return false;
+  if (r.state === 'published' || ctx.roles.includes('admin')) return true;
+  if (!ctx.roles.includes('designer')) return false;
+  return r.state === 'retired' || ctx.course?.id === r.courseId;
+};
+
 export const RULES = {
   'home.view': () => true,
+  // The catalog (docs/catalog.md). Route-level actions first, then the per-item ones commands check.
+  'catalog.browse': () => true,
+  'catalog.design': anyOf('designer', 'admin'),
+  'catalog.administer': anyOf('admin'),
+  'credential.view': seesCatalogItem,
+  'credential.change': changesCatalogItem,
+  'stack.view': seesCatalogItem,
+  'stack.change': changesCatalogItem,
   'earner.home': anyOf('earner'),
   'designer.home': anyOf('designer', 'admin'),
   'reviewer.home': anyOf('reviewer', 'admin'),
