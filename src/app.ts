@@ -18,6 +18,7 @@ import { canvasDeveloperKeyJson, toolUrls } from './lti/toolConfiguration';
 import type { LtiProvider } from './lti/ltijsTypes';
 import { homeRoutes } from './homes/routes';
 import { deepLinkingRoutes } from './deepLinking/routes';
+import { catalogChoices } from './deepLinking/catalogChoices';
 import { catalogBodyParsers, catalogRoutes } from './catalog/api';
 import type { CourseReaderFactory } from './catalog/canvasReader';
 import { canvasCourseReader } from './catalog/canvasCourseReader';
@@ -105,7 +106,7 @@ export async function createApp(config: Config, db: Database): Promise<App> {
   app.get('/canvas/oauth/callback', canvasOauthCallback({ access: canvas }));
 
   const catalogDeps = { db, courseReader: canvasCourseReader(canvas), publicUrl: config.publicUrl };
-  const routes = [...homeRoutes({ tenants }), ...deepLinkingRoutes({ config, lti }), ...canvasRoutes({ access: canvas }), ...catalogRoutes(catalogDeps)];
+  const routes = [...homeRoutes({ tenants }), ...deepLinkingRoutes({ config, lti, choices: catalogChoices({ config, catalog: catalogDeps }) }), ...canvasRoutes({ access: canvas }), ...catalogRoutes(catalogDeps)];
   for (const p of catalogBodyParsers()) app.use(p.path, p.handler);
   app.use('/s/:token', sessionRouter({ sessions, routes }));
   const openapi = openApiDocument({ publicUrl: config.publicUrl, routes });

@@ -11,6 +11,8 @@ import { signDeepLinkingResponse, type ContentItem } from './respond';
  */
 export function deepLinkingRoutes(deps: { config: Config; lti: LtiProvider; choices?: ChoiceSource }) {
   const choices: ChoiceSource = deps.choices ?? (async () => []);
+  // An assignment being created is one micro-credential's evidence; a module can also take the course-wide link.
+  const allChoices = async (ctx: SessionContext) => [...(ctx.launch.placement === 'assignment_selection' ? [] : baseChoices(deps.config)), ...(await choices(ctx))];
   return defineRoutes([
     {
       method: 'get',
@@ -19,7 +21,7 @@ export function deepLinkingRoutes(deps: { config: Config; lti: LtiProvider; choi
       handler: async (ctx, _req, res) => {
         const dl = ctx.launch.deepLinking;
         if (!dl) throw new InvalidInputError('This page only works from a Canvas “add content” launch.');
-        res.render('deepLinking/choose', { title: 'Add microcred to the course', options: [...baseChoices(deps.config), ...(await choices(ctx))], acceptsLinks: dl.acceptTypes.includes('ltiResourceLink') });
+        res.render('deepLinking/choose', { title: 'Add microcred to the course', options: await allChoices(ctx), multiple: dl.acceptMultiple });
       },
     },
     {
@@ -27,7 +29,7 @@ export function deepLinkingRoutes(deps: { config: Config; lti: LtiProvider; choi
       path: '/deep-linking',
       action: 'designer.deepLinking',
       handler: async (ctx, req, res) => {
-        const all = [...baseChoices(deps.config), ...(await choices(ctx))];
+        const all = await allChoices(ctx);
         const picked = ([] as unknown[]).concat((req.body as Record<string, unknown>).choice ?? []).filter((c): c is string => typeof c === 'string');
         const items = all.filter((c) => picked.includes(c.id)).map((c) => c.item);
         if (items.length === 0) throw new InvalidInputError('Choose at least one thing to add.', { choice: 'Choose at least one thing to add.' });

@@ -1,5 +1,6 @@
 import { startStack, type Stack } from '../support/stack';
 import { parseForm } from '../support/browser';
+import { sessionOf } from '../support/session';
 
 /** Deep Linking round trip: Canvas's link_selection launch → the designer picks → Canvas creates the module item. */
 describe('Deep Linking from Canvas', () => {
@@ -39,5 +40,49 @@ describe('Deep Linking from Canvas', () => {
     const res = await browser.post(new URL(form.action, page.url).toString(), { _csrf: form.fields._csrf! });
     expect(res.status).toBe(400);
     expect(res.body).toContain('Choose at least one thing to add.');
+  });
+});
+
+describe('Deep Linking a micro-credential from the catalog', () => {
+  let stack: Stack;
+  let credential: { id: string; maxPoints: number };
+  beforeAll(async () => {
+    stack = await startStack();
+    credential = await publishedCredential();
+  });
+  afterAll(() => stack.stop());
+
+  async function publishedCredential(): Promise<{ id: string; maxPoints: number }> {
+    const { page } = await stack.launch('2');
+    const api = sessionOf(page);
+    const starter = await api.api('/api/catalog/starter', { method: 'POST', json: {} });
+    expect(starter.status).toBeLessThan(300);
+    const list = (await (await api.api('/api/catalog/credentials?course=this')).json()) as { id: string; name: string }[];
+    const digital = list.find((c) => c.name === 'Tech Leader I')!;
+    const published = await api.api(`/api/catalog/credentials/${digital.id}/publish`, { method: 'POST', json: {} });
+    expect(published.status).toBe(200);
+    const view = (await published.json()) as { current: { maxPoints: number } };
+    return { id: digital.id, maxPoints: view.current.maxPoints };
+  }
+
+  it('creates a graded assignment with its AGS line item in one step, from a module', async () => {
+    const { page, browser } = await stack.launch('2', { placement: 'module_index_menu_modal', messageType: 'LtiDeepLinkingRequest' });
+    expect(page.body).toContain(`value="graded:${credential.id}"`);
+    const form = parseForm(page.body)!;
+    const assignmentsBefore = stack.sandbox.data.assignments.length;
+    const done = await browser.post(new URL(form.action, page.url).toString(), { _csrf: form.fields._csrf!, choice: `graded:${credential.id}` });
+    expect(done.status).toBe(200);
+    const assignment = stack.sandbox.data.assignments.slice(assignmentsBefore)[0]!;
+    expect(assignment).toMatchObject({ published: false, pointsPossible: credential.maxPoints });
+    const lineItem = stack.sandbox.data.lineItems.find((l) => l.assignmentId === assignment.id)!;
+    expect(lineItem).toMatchObject({ resourceId: credential.id, tag: 'microcred', scoreMaximum: credential.maxPoints, clientId: stack.clientId });
+    const link = stack.sandbox.data.resourceLinks.find((r) => r.assignmentId === assignment.id)!;
+    expect(link.custom).toMatchObject({ microcred_credential: credential.id });
+  });
+
+  it('offers one micro-credential per assignment from assignment_selection, as a single choice', async () => {
+    const { page } = await stack.launch('2', { placement: 'assignment_selection', messageType: 'LtiDeepLinkingRequest' });
+    expect(page.body).toContain(`type="radio" id="choice-0" name="choice" value="assignment:${credential.id}"`);
+    expect(page.body).not.toContain('value="home"');
   });
 });
