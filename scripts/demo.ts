@@ -42,6 +42,11 @@ export async function startDemo(env: NodeJS.ProcessEnv = process.env): Promise<D
     deploymentIds: [installed.deploymentId],
     active: true,
   });
+  // The district's Canvas API developer key, so "Connect microcred to Canvas" works against the sandbox: designers
+  // pick modules and the evidence assignment live, and syncs read progress, with each person's own consent.
+  const apiKey = sandbox.createApiKey({ name: 'microcred (demo)', redirectUris: [tool.app.canvas.redirectUri()] });
+  const tenant = await tool.app.repos.tenants.findByLtiKey(sandbox.issuer, installed.clientId, installed.deploymentId);
+  if (tenant) await tool.app.canvas.store.setApiKey(tenant.id, apiKey.clientId, apiKey.clientSecret);
   return {
     tool,
     sandbox,
