@@ -7,8 +7,8 @@
 import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { startServer, handleSignals, type RunningServer } from '../src/server';
-import { canvasDeveloperKeyJson, toolUrls } from '../src/lti/toolConfiguration';
 import { createSandbox, loadScenario, type Sandbox } from '../src/sandbox';
+import { connectToolToSandbox } from '../src/sandbox/connectTool';
 
 export interface Demo {
   tool: RunningServer;
@@ -31,17 +31,7 @@ export async function startDemo(env: NodeJS.ProcessEnv = process.env): Promise<D
   const tool = await startServer(config);
   const sandbox = createSandbox({ baseUrl: `http://localhost:${sandboxPort}`, scenario: loadScenario(path.resolve(__dirname, '../config/scenarios/tech-leader-1.json')) });
   const listening = await sandbox.listen(sandboxPort, '127.0.0.1');
-  const installed = sandbox.installFromJsonConfig({ ...canvasDeveloperKeyJson(config), redirect_uris: [toolUrls(config).launch] });
-  await tool.app.admin.register({
-    issuer: sandbox.issuer,
-    clientId: installed.clientId,
-    name: 'Queen City Public Schools (demo Canvas)',
-    authEndpoint: `${sandbox.baseUrl}/api/lti/authorize_redirect`,
-    tokenEndpoint: `${sandbox.baseUrl}/login/oauth2/token`,
-    jwksUrl: `${sandbox.baseUrl}/api/lti/security/jwks`,
-    deploymentIds: [installed.deploymentId],
-    active: true,
-  });
+  const installed = await connectToolToSandbox(tool.app, config, sandbox, 'Queen City Public Schools (demo Canvas)');
   // The district's Canvas API developer key, so "Connect microcred to Canvas" works against the sandbox: designers
   // pick modules and the evidence assignment live, and syncs read progress, with each person's own consent.
   const apiKey = sandbox.createApiKey({ name: 'microcred (demo)', redirectUris: [tool.app.canvas.redirectUri()] });

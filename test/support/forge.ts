@@ -6,18 +6,10 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import request from 'supertest';
 import type { RunningServer } from '../../src/server';
+import { CLAIM } from '../../src/lti/launchGuard';
 
-export const CLAIMS = {
-  messageType: 'https://purl.imsglobal.org/spec/lti/claim/message_type',
-  version: 'https://purl.imsglobal.org/spec/lti/claim/version',
-  deploymentId: 'https://purl.imsglobal.org/spec/lti/claim/deployment_id',
-  targetLinkUri: 'https://purl.imsglobal.org/spec/lti/claim/target_link_uri',
-  resourceLink: 'https://purl.imsglobal.org/spec/lti/claim/resource_link',
-  roles: 'https://purl.imsglobal.org/spec/lti/claim/roles',
-  context: 'https://purl.imsglobal.org/spec/lti/claim/context',
-  custom: 'https://purl.imsglobal.org/spec/lti/claim/custom',
-  dl: 'https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings',
-};
+/** The claim names the guard checks, under the name the tests use. */
+export const CLAIMS = { ...CLAIM, dl: CLAIM.deepLinkingSettings };
 
 export class ForgePlatform {
   readonly keys = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -5,9 +5,9 @@
  * - DATABASE_URL unset: starts embedded PGlite behind @electric-sql/pglite-socket, so the tests still talk
  *   to a real PostgreSQL engine over the wire (PGlite cannot load inside Jest's module sandbox).
  */
-import net from 'node:net';
 import { Client } from 'pg';
 import { openDatabase, migrate } from '../../src/db/database';
+import { freePort } from './ports';
 
 declare global {
   var __MICROCRED_TEST_DB__: { drop?: () => Promise<void>; stop?: () => Promise<void> } | undefined;
@@ -55,13 +55,3 @@ export default async function globalSetup(): Promise<void> {
   await db.close();
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}

@@ -3,12 +3,12 @@
  * setup), and the Canvas sandbox on another host name (localhost vs 127.0.0.1, so the tool is a third party
  * inside the sandbox's pages, as in Canvas), with the tool installed from its own JSON configuration.
  */
-import net from 'node:net';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config';
 import { startServer, type RunningServer } from '../../src/server';
-import { canvasDeveloperKeyJson, toolUrls } from '../../src/lti/toolConfiguration';
 import { createSandbox, loadScenario, type Sandbox, type Scenario } from '../../src/sandbox';
+import { connectToolToSandbox } from '../../src/sandbox/connectTool';
+import { freePort } from './ports';
 import { Browser, type Page } from './browser';
 
 /** One secret for every test file: ltijs's JWKS endpoint decrypts every stored key with it. */
@@ -36,16 +36,7 @@ export interface LaunchOptions {
   moduleItemId?: string;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export function testConfig(port: number, env: Record<string, string> = {}): Config {
   return loadConfig({
@@ -67,17 +58,7 @@ export async function startStack(opts: { scenario?: Scenario; env?: Record<strin
   const tool = await startServer(config);
   const sandbox = createSandbox({ baseUrl: `http://localhost:${sandboxPort}`, scenario: opts.scenario ?? loadScenario(path.resolve('config/scenarios/tech-leader-1.json')) });
   const listening = await sandbox.listen(sandboxPort, '127.0.0.1');
-  const installed = sandbox.installFromJsonConfig({ ...canvasDeveloperKeyJson(config), redirect_uris: [toolUrls(config).launch] });
-  await tool.app.admin.register({
-    issuer: sandbox.issuer,
-    clientId: installed.clientId,
-    name: 'Sandbox District',
-    authEndpoint: `${sandbox.baseUrl}/api/lti/authorize_redirect`,
-    tokenEndpoint: `${sandbox.baseUrl}/login/oauth2/token`,
-    jwksUrl: `${sandbox.baseUrl}/api/lti/security/jwks`,
-    deploymentIds: [installed.deploymentId],
-    active: true,
-  });
+  const installed = await connectToolToSandbox(tool.app, config, sandbox, 'Sandbox District');
 
   const stack: Stack = {
     config,
