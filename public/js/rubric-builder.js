@@ -39,7 +39,8 @@
     busy = true;
     var body = new URLSearchParams(new FormData(form));
     body.set('action', button.value);
-    fetch(form.action, { method: 'POST', body: body, credentials: 'same-origin', headers: { Accept: 'text/html' } })
+    // form.action would be the buttons named "action" (named-property shadowing): read the attribute.
+    fetch(form.getAttribute('action'), { method: 'POST', body: body, credentials: 'same-origin', headers: { Accept: 'text/html' } })
       .then(function (res) {
         if (!res.ok) throw new Error('HTTP ' + res.status);
         return res.text();
