@@ -178,6 +178,7 @@ describe('rubric builder in a real browser, by keyboard', () => {
       await axe(page, `edit (${suffix})`);
       await noSidewaysScroll(page);
       await page.screenshot({ path: artifact(`catalog-edit-${suffix}.png`), fullPage: true });
+      await page.locator('[id="criterion-0"]').screenshot({ path: artifact(`catalog-criterion-${suffix}.png`) });
 
       // A failed save: the error summary is focused and each message sits on its field.
       await page.fill('#name', '');
