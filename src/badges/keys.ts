@@ -1,11 +1,11 @@
 import crypto from 'node:crypto';
 import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm';
-import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
-import type { Ed25519KeyPair } from '@digitalbazaar/ed25519-multikey';
 import type { Orm } from '../db/database';
 import { aadFor, Secrets } from '../crypto/secrets';
 import { issuerKeys, type IssuerKeyRow } from './schema';
 import { DID_CONTEXT, MULTIKEY_CONTEXT } from './contexts';
+import { multikeyFromSeed, privateKeyFromSeed } from './multibase';
+import type { ProofKey } from './signing';
 
 /**
  * Issuer identity: one `did:web` per tenant on the tool's own host, `did:web:<host>:issuers:<tenantKey>` (the
@@ -36,11 +36,8 @@ export function tenantKeyOfDid(publicUrl: string, did: string): string | undefin
   return /^[0-9a-f-]{36}$/.test(key) ? key : undefined;
 }
 
-export interface SigningKey {
+export interface SigningKey extends ProofKey {
   row: IssuerKeyRow;
-  /** `did:web:…#key-<n>`, the proof's verificationMethod. */
-  verificationMethod: string;
-  keyPair: Ed25519KeyPair;
 }
 
 export interface VerificationMethod {
@@ -61,7 +58,7 @@ const ACTIVE_TTL_MS = 60_000;
 
 export class IssuerKeys {
   private readonly secrets: Secrets;
-  private readonly pairs = new Map<string, Ed25519KeyPair>();
+  private readonly privateKeys = new Map<string, crypto.KeyObject>();
   private readonly active = new Map<string, { key: SigningKey; at: number }>();
 
   constructor(
@@ -89,7 +86,7 @@ export class IssuerKeys {
       row = await this.newestKey(tenantId);
     }
     if (!row) throw new Error('the issuer key could not be created');
-    const key = await this.toSigningKey(row);
+    const key = this.toSigningKey(row);
     this.active.set(tenantId, { key, at: Date.now() });
     return key;
   }
@@ -110,7 +107,7 @@ export class IssuerKeys {
         .returning();
       return created!;
     });
-    const key = await this.toSigningKey(row);
+    const key = this.toSigningKey(row);
     this.active.set(tenantId, { key, at: Date.now() });
     return key;
   }
@@ -145,61 +142,17 @@ export class IssuerKeys {
     return { tenantId, keyNumber, publicKeyMultibase, sealedSeed: this.secrets.seal(seed.toString('base64url'), aadFor('badges.issuer_key', tenantId, String(keyNumber))) };
   }
 
-  private async toSigningKey(row: IssuerKeyRow): Promise<SigningKey> {
+  private toSigningKey(row: IssuerKeyRow): SigningKey {
     const { did } = this.urls(row.tenantId);
     const verificationMethod = `${did}#key-${row.keyNumber}`;
-    let keyPair = this.pairs.get(row.id);
-    if (!keyPair) {
+    let privateKey = this.privateKeys.get(row.id);
+    if (!privateKey) {
       const seed = Buffer.from(this.secrets.open(row.sealedSeed, aadFor('badges.issuer_key', row.tenantId, String(row.keyNumber))), 'base64url');
-      keyPair = await Ed25519Multikey.generate({ seed, id: verificationMethod, controller: did });
-      if (keyPair.publicKeyMultibase !== row.publicKeyMultibase) throw new Error(`issuer key ${row.id} does not match its public key`);
-      this.pairs.set(row.id, keyPair);
+      if (multikeyFromSeed(seed) !== row.publicKeyMultibase) throw new Error(`issuer key ${row.id} does not match its public key`);
+      privateKey = privateKeyFromSeed(seed);
+      this.privateKeys.set(row.id, privateKey);
     }
-    return { row, verificationMethod, keyPair };
+    return { row, verificationMethod, privateKey };
   }
 }
 
-/** Ed25519 public key as a Multikey: multibase base58btc of 0xed01 ‖ key (computed with node:crypto). */
-export function multikeyFromSeed(seed: Buffer): string {
-  const priv = crypto.createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]), format: 'der', type: 'pkcs8' });
-  const spki = crypto.createPublicKey(priv).export({ format: 'der', type: 'spki' });
-  return 'z' + base58btc(Buffer.concat([Buffer.from([0xed, 0x01]), spki.subarray(spki.length - 32)]));
-}
-
-/** An Ed25519 public key from its Multikey form (null when it is not one). */
-export function publicKeyFromMultikey(multibase: string): crypto.KeyObject | null {
-  if (!multibase.startsWith('z')) return null;
-  const raw = base58btcDecode(multibase.slice(1));
-  if (!raw || raw.length !== 34 || raw[0] !== 0xed || raw[1] !== 0x01) return null;
-  return crypto.createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), raw.subarray(2)]), format: 'der', type: 'spki' });
-}
-
-const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-
-export function base58btc(bytes: Uint8Array): string {
-  let n = 0n;
-  for (const b of bytes) n = n * 256n + BigInt(b);
-  let out = '';
-  while (n > 0n) {
-    out = B58[Number(n % 58n)] + out;
-    n /= 58n;
-  }
-  for (const b of bytes) {
-    if (b !== 0) break;
-    out = '1' + out;
-  }
-  return out;
-}
-
-export function base58btcDecode(s: string): Buffer | null {
-  let n = 0n;
-  for (const c of s) {
-    const v = B58.indexOf(c);
-    if (v < 0) return null;
-    n = n * 58n + BigInt(v);
-  }
-  let hex = n === 0n ? '' : n.toString(16);
-  if (hex.length % 2) hex = '0' + hex;
-  const lead = /^1*/.exec(s)![0].length;
-  return Buffer.concat([Buffer.alloc(lead), Buffer.from(hex, 'hex')]);
-}

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { canonize } from '@digitalcredentials/jsonld';
 import { documentLoader, OfflineDocumentError, VC2_CONTEXT, type LocalResolver } from './contexts';
-import { base58btcDecode, publicKeyFromMultikey } from './keys';
+import { base58btcDecode, publicKeyFromMultikey } from './multibase';
 import { decodeBitstring, getBit } from './bitstring';
 
 /**

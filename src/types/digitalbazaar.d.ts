@@ -77,3 +77,17 @@ declare module '@digitalcredentials/jsonld' {
 declare module '@digitalbazaar/vc-bitstring-status-list' {
   export function decodeList(o: { encodedList: string }): Promise<{ getStatus(index: number): boolean; length: number }>;
 }
+
+declare module 'jsonld' {
+  const jsonld: {
+    toRDF(
+      input: object,
+      options: { base: null; safe: boolean; rdfDirection: 'i18n-datatype'; produceGeneralizedRdf: false; documentLoader: (url: string) => Promise<{ contextUrl: string | null; documentUrl: string; document: unknown }> },
+    ): Promise<unknown>;
+  };
+  export default jsonld;
+}
+
+declare module 'rdf-canonize' {
+  export function canonize(dataset: unknown, options: { algorithm: 'RDFC-1.0'; format: 'application/n-quads' }): Promise<string>;
+}
