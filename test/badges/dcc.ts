@@ -15,7 +15,7 @@ export function routeDccFetch(guard: NetworkGuard, host: string, serve: (url: UR
     // reports INVALID_SCHEMA as additional information, not as a failed check).
     if (url.startsWith('https://purl.imsglobal.org/spec/ob/v3p0/schema/')) return Promise.resolve(new Response('offline', { status: 404 }));
     const u = new URL(url);
-    if (u.protocol === 'https:' && u.host === host) return serve(u);
+    if ((u.protocol === 'https:' || u.protocol === 'http:') && u.host === host) return serve(u);
     return undefined;
   });
 }
