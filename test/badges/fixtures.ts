@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { openDatabase, type Database } from '../../src/db/database';
 import { tenants, users, courses } from '../../src/tenants/schema';
-import { issuerProfiles, microCredentials, microCredentialVersions, stacks, stackMembers } from '../../src/catalog/schema';
+import { badgeImages, issuerProfiles, microCredentials, microCredentialVersions, stacks, stackMembers } from '../../src/catalog/schema';
 import { loadStarterCatalog } from '../../src/catalog/commands/starter';
 import { eq } from 'drizzle-orm';
 import { Badges } from '../../src/badges/service';
@@ -22,7 +22,8 @@ export async function openTestDb(): Promise<Database> {
 }
 
 /** A tenant with an issuer profile, an earner, two published micro-credentials and a published stack of both. */
-export async function seedTenant(db: Database, opts: { issuerProfile?: boolean } = {}): Promise<Seed> {
+/** `tl2Png`: Tech Leader II's badge art is this uploaded PNG (else both use the generated SVG design). */
+export async function seedTenant(db: Database, opts: { issuerProfile?: boolean; tl2Png?: Buffer } = {}): Promise<Seed> {
   const orm = db.orm;
   const tag = crypto.randomUUID().slice(0, 8);
   const [t] = await orm.insert(tenants).values({ issuer: 'https://canvas.test', clientId: `client-${tag}`, deploymentId: `dep-${tag}`, platformKid: `kid-${tag}`, name: `District ${tag}`, canvasBaseUrl: 'https://canvas.test' }).returning();
@@ -30,6 +31,7 @@ export async function seedTenant(db: Database, opts: { issuerProfile?: boolean }
   const [u] = await orm.insert(users).values({ tenantId, ltiSub: `sub-${tag}`, name: 'Dana Earner', email: 'Dana.Earner@school.test' }).returning();
   const [designer] = await orm.insert(users).values({ tenantId, ltiSub: `designer-${tag}`, name: 'Des Igner' }).returning();
   const [c] = await orm.insert(courses).values({ tenantId, ltiContextId: `ctx-${tag}`, title: 'Tech Leader Academy' }).returning();
+  const [pngArt] = opts.tl2Png ? await orm.insert(badgeImages).values({ tenantId, contentType: 'image/png', bytes: opts.tl2Png, sha256: crypto.createHash('sha256').update(opts.tl2Png).digest('hex'), width: 2, height: 2 }).returning() : [];
   const starter = loadStarterCatalog();
   const versions: string[] = [];
   const credIds: string[] = [];
@@ -55,7 +57,7 @@ export async function seedTenant(db: Database, opts: { issuerProfile?: boolean }
         tags: def.tags,
         achievementType: def.achievementType,
         expiryMonths: i === 0 ? 36 : 12,
-        image: def.image,
+        image: i === 1 && pngArt ? { kind: 'upload' as const, imageId: pngArt.id } : def.image,
         createdBy: designer!.id,
         publishedAt: new Date(),
       })
