@@ -147,15 +147,22 @@ describe('issueOpenBadge', () => {
   });
 
   it('rotates the issuer key: new credentials use key-2, old ones still verify', async () => {
-    const before = await issueTl1();
-    await badges.keys.rotate(seed.tenantId);
-    const after = await issueTl1();
-    expect((after.credential.proof as { verificationMethod: string }).verificationMethod).toMatch(/#key-2$/);
-    const doc = await badges.didDocument(seed.tenantId);
-    expect(doc!.assertionMethod).toEqual([`did:web:badges.test:issuers:${seed.tenantId}#key-1`, `did:web:badges.test:issuers:${seed.tenantId}#key-2`]);
-    for (const c of [before, after]) {
-      expect((await badges.verifyCredential(c.credential)).verified).toBe(true);
-      expect((await dccVerify(c.credential)).log.valid_signature).toBe(true);
+    // A tenant of its own: the DCC verifier caches DID documents it resolved, as real verifiers do.
+    const other = await seedTenant(db);
+    try {
+      const issue = () => badges.issueOpenBadge({ tenantId: other.tenantId, earner: { ...other.earner, showName: false }, achievement: { versionId: other.versions.tl1 }, results: passingResults(tl1Rubric) });
+      const before = await issue();
+      await badges.keys.rotate(other.tenantId);
+      const after = await issue();
+      expect((after.credential.proof as { verificationMethod: string }).verificationMethod).toMatch(/#key-2$/);
+      const doc = await badges.didDocument(other.tenantId);
+      expect(doc!.assertionMethod).toEqual([`did:web:badges.test:issuers:${other.tenantId}#key-1`, `did:web:badges.test:issuers:${other.tenantId}#key-2`]);
+      for (const c of [before, after]) {
+        expect((await badges.verifyCredential(c.credential)).verified).toBe(true);
+        expect((await dccVerify(c.credential)).log.valid_signature).toBe(true);
+      }
+    } finally {
+      await other.remove();
     }
   });
 });
