@@ -32,6 +32,8 @@ import { sessionRouter } from './web/sessionRouter';
 import { ROUTE_TABLE } from './web/routeTable';
 import { CanvasAccess } from './canvas/access';
 import { canvasAuthorizationErrors, canvasOauthCallback, canvasRoutes } from './canvas/routes';
+import { Badges } from './badges/service';
+import { badgeRoutes } from './badges/routes';
 
 export interface App {
   app: Express;
@@ -43,6 +45,8 @@ export interface App {
   canvas: CanvasAccess;
   /** The catalog reads Canvas courses through this; the Canvas client (or a test) sets it. */
   catalog: { setCourseReader(factory: CourseReaderFactory): void };
+  /** The credential engine: issue, revoke, verify Open Badges 3.0 (the award command calls it). */
+  badges: Badges;
   /** Stops timers and ltijs; the caller closes the HTTP server and the database. */
   close(): Promise<void>;
 }
@@ -104,6 +108,10 @@ export async function createApp(config: Config, db: Database): Promise<App> {
   app.get('/lti/register', dynamicRegistration({ config, admin, autoActivate: config.registrationAutoActivate }));
   app.use('/lti', form, launchGuard({ config, platforms, keys, logins, tenants }), lti.app);
 
+  // Public credential routes (no session): issuer and DID document, status lists, credentials, OB 2.0, /verify.
+  const badges = new Badges({ orm: db.orm, publicUrl: config.publicUrl, secretKey: config.secretKey });
+  app.use(badgeRoutes(badges));
+
   // Canvas's OAuth2 redirect lands in a top-level window without the session path: the state names it.
   app.get('/canvas/oauth/callback', canvasOauthCallback({ access: canvas }));
 
@@ -138,6 +146,7 @@ export async function createApp(config: Config, db: Database): Promise<App> {
     platforms,
     repos: { tenants, logins, sessions },
     canvas,
+    badges,
     catalog: {
       setCourseReader(factory) {
         catalogDeps.courseReader = factory;
