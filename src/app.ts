@@ -29,6 +29,9 @@ import { sessionRouter } from './web/sessionRouter';
 import { ROUTE_TABLE } from './web/routeTable';
 import { CanvasAccess } from './canvas/access';
 import { canvasAuthorizationErrors, canvasOauthCallback, canvasRoutes } from './canvas/routes';
+import { JobQueue } from './jobs/queue';
+import { Progress } from './progress/service';
+import { earnerHomeData, progressRoutes } from './progress/routes';
 
 export interface App {
   app: Express;
@@ -40,6 +43,10 @@ export interface App {
   canvas: CanvasAccess;
   /** The catalog reads Canvas courses through this; the Canvas client (or a test) sets it. */
   catalog: { setCourseReader(factory: CourseReaderFactory): void };
+  /** The durable job queue; `startServer` starts it after migrations and stops it first on the way down. */
+  jobs: JobQueue;
+  /** Progress from Canvas: sync jobs, fast refreshes, Live Events, evidence snapshots (docs/progress.md). */
+  progress: Progress;
   /** Stops timers and ltijs; the caller closes the HTTP server and the database. */
   close(): Promise<void>;
 }
@@ -65,9 +72,18 @@ export async function createApp(config: Config, db: Database): Promise<App> {
   const logins = new LoginRepository(db.orm);
   const sessions = new SessionRepository(db.orm, config.sessionTtlMinutes);
   const canvas = new CanvasAccess({ orm: db.orm, config });
+  const jobs = JobQueue.create(db, { connectionString: config.database.url });
+  // `lti` exists only after startLti; NRPS is called later, from a job.
+  const ltiRef: { lti?: LtiProvider } = {};
+  const progress = new Progress({
+    orm: db.orm, canvas, queue: jobs, syncIntervalMinutes: config.progress.syncIntervalMinutes, liveEventsJwksUrl: config.progress.liveEventsJwksUrl,
+    nrpsMembers: async (idtoken) => (ltiRef.lti ? (await ltiRef.lti.NamesAndRoles.getMembers(idtoken, { pages: false, resourceLinkId: true })).members : []),
+  });
+  progress.defineJobs();
 
   const renderError = (res: express.Response, err: unknown) => sendError(app, res.req, res, err);
-  const { lti, store } = await startLti({ config, sql: db.sql, onLaunch: completeLaunch({ tenants, sessions }), renderError });
+  const { lti, store } = await startLti({ config, sql: db.sql, onLaunch: completeLaunch({ tenants, sessions, afterLaunch: (l) => progress.onLaunch(l) }), renderError });
+  ltiRef.lti = lti;
   const platforms = new Platforms(lti);
   const keys = new PlatformKeys();
   const admin = new PlatformAdmin(lti, platforms, tenants);
@@ -103,9 +119,15 @@ export async function createApp(config: Config, db: Database): Promise<App> {
 
   // Canvas's OAuth2 redirect lands in a top-level window without the session path: the state names it.
   app.get('/canvas/oauth/callback', canvasOauthCallback({ access: canvas }));
+  // Canvas Live Events (signed JWTs over HTTPS): public, verified by signature.
+  app.use(progress.liveEvents(keys));
 
   const catalogDeps = { db, courseReader: canvasCourseReader(canvas), publicUrl: config.publicUrl };
-  const routes = [...homeRoutes({ tenants }), ...deepLinkingRoutes({ config, lti }), ...canvasRoutes({ access: canvas }), ...catalogRoutes(catalogDeps)];
+  const progressDeps = { progress, sessionTtlMinutes: config.sessionTtlMinutes };
+  const routes = [
+    ...homeRoutes({ tenants, earnerHome: earnerHomeData(progressDeps) }), ...deepLinkingRoutes({ config, lti }), ...canvasRoutes({ access: canvas }), ...catalogRoutes(catalogDeps),
+    ...progressRoutes(progressDeps),
+  ];
   for (const p of catalogBodyParsers()) app.use(p.path, p.handler);
   app.use('/s/:token', sessionRouter({ sessions, routes }));
   const openapi = openApiDocument({ publicUrl: config.publicUrl, routes });
@@ -127,6 +149,8 @@ export async function createApp(config: Config, db: Database): Promise<App> {
     platforms,
     repos: { tenants, logins, sessions },
     canvas,
+    jobs,
+    progress,
     catalog: {
       setCourseReader(factory) {
         catalogDeps.courseReader = factory;
