@@ -230,7 +230,7 @@ export class ProgressSync {
       const message = err instanceof CanvasAuthorizationRequired ? err.message : `${describe(err)} Progress read so far is saved; the sync continues automatically.`;
       const st = await repo.syncState(tenantId, courseId);
       issues.push({ kind: err instanceof CanvasAuthorizationRequired ? 'authorization' : err instanceof CanvasUnavailable ? 'canvas_unavailable' : 'bad_answer', at: now(), message });
-      await repo.updateSyncState(tenantId, courseId, { status: 'failed', lastError: st ? `${message}${st.total ? ` (${st.done} of ${st.total} educators read)` : ''}` : message, lastErrorAt: new Date(), issues });
+      await repo.updateSyncState(tenantId, courseId, { status: 'failed', lastError: st?.total && !(err instanceof CanvasAuthorizationRequired) ? `${message} (${Math.min(st.done, st.total)} of ${st.total} educators read)` : message, lastErrorAt: new Date(), issues });
       this.log.warn({ tenant: tenantId, course: courseId, err: describe(err) }, 'course sync interrupted');
       throw err;
     }
