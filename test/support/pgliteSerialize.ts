@@ -2,8 +2,8 @@
  * pglite-socket 0.2 queues each wire-protocol message on its own, so with several connections one client's
  * extended-protocol sequence (Parse, Bind, Describe, Execute … Sync) can be cut by another's: "unnamed prepared
  * statement does not exist". Real PostgreSQL keeps them per connection. This keeps a connection's sequence
- * together, as the library already does for a transaction: after a message other than Sync, Query or
- * Terminate, only that connection's messages run until its Sync. Test-only (PGlite mode of globalSetup).
+ * together, as the library already does for a transaction: after Parse, Bind, Describe, Execute, Close
+ * or Flush, only that connection's messages run until its Sync. Test-only (PGlite mode of globalSetup).
  */
 interface QueuedMessage { handlerId: number; message: Uint8Array; resolve(n: number): void; reject(e: unknown): void; onData(d: Uint8Array): void }
 interface QueueManager {
@@ -15,7 +15,9 @@ interface QueueManager {
   clearQueueForHandler(id: number): void;
 }
 
-const ENDS_SEQUENCE = new Set([0x53 /* S: Sync */, 0x51 /* Q: simple Query */, 0x58 /* X: Terminate */]);
+// Messages of an extended-protocol sequence; a Sync (or anything else, such as the start-up packet, which has no
+// type byte, or a simple Query) ends it.
+const IN_SEQUENCE = new Set([0x50 /* Parse */, 0x42 /* Bind */, 0x44 /* Describe */, 0x45 /* Execute */, 0x43 /* Close */, 0x48 /* Flush */]);
 
 export function serializeExtendedProtocol(server: object): void {
   const qm = (server as { queryQueue: QueueManager }).queryQueue;
@@ -43,7 +45,7 @@ export function serializeExtendedProtocol(server: object): void {
           continue;
         }
         this.lastHandlerId = item.handlerId;
-        open = ENDS_SEQUENCE.has(item.message[0] ?? 0) ? null : item.handlerId;
+        open = IN_SEQUENCE.has(item.message[0] ?? 0) ? item.handlerId : null;
         item.resolve(bytes);
       }
     } finally {
