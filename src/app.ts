@@ -34,6 +34,9 @@ import { CanvasAccess } from './canvas/access';
 import { canvasAuthorizationErrors, canvasOauthCallback, canvasRoutes } from './canvas/routes';
 import { Badges } from './badges/service';
 import { badgeRoutes } from './badges/routes';
+import { JobQueue } from './jobs/queue';
+import { Progress } from './progress/service';
+import { earnerHomeData, progressRoutes } from './progress/routes';
 
 export interface App {
   app: Express;
@@ -47,6 +50,10 @@ export interface App {
   catalog: { setCourseReader(factory: CourseReaderFactory): void };
   /** The credential engine: issue, revoke, verify Open Badges 3.0 (the award command calls it). */
   badges: Badges;
+  /** The durable job queue; `startServer` starts it after migrations and stops it first on the way down. */
+  jobs: JobQueue;
+  /** Progress from Canvas: sync jobs, fast refreshes, Live Events, evidence snapshots (docs/progress.md). */
+  progress: Progress;
   /** Stops timers and ltijs; the caller closes the HTTP server and the database. */
   close(): Promise<void>;
 }
@@ -72,9 +79,18 @@ export async function createApp(config: Config, db: Database): Promise<App> {
   const logins = new LoginRepository(db.orm);
   const sessions = new SessionRepository(db.orm, config.sessionTtlMinutes);
   const canvas = new CanvasAccess({ orm: db.orm, config });
+  const jobs = JobQueue.create(db, { connectionString: config.database.url });
+  // `lti` exists only after startLti; NRPS is called later, from a job.
+  const ltiRef: { lti?: LtiProvider } = {};
+  const progress = new Progress({
+    orm: db.orm, canvas, queue: jobs, syncIntervalMinutes: config.progress.syncIntervalMinutes, liveEventsJwksUrl: config.progress.liveEventsJwksUrl,
+    nrpsMembers: async (idtoken) => (ltiRef.lti ? (await ltiRef.lti.NamesAndRoles.getMembers(idtoken, { pages: false, resourceLinkId: true })).members : []),
+  });
+  progress.defineJobs();
 
   const renderError = (res: express.Response, err: unknown) => sendError(app, res.req, res, err);
-  const { lti, store } = await startLti({ config, sql: db.sql, onLaunch: completeLaunch({ tenants, sessions }), renderError });
+  const { lti, store } = await startLti({ config, sql: db.sql, onLaunch: completeLaunch({ tenants, sessions, afterLaunch: (l) => progress.onLaunch(l) }), renderError });
+  ltiRef.lti = lti;
   const platforms = new Platforms(lti);
   const keys = new PlatformKeys();
   const admin = new PlatformAdmin(lti, platforms, tenants);
@@ -114,14 +130,18 @@ export async function createApp(config: Config, db: Database): Promise<App> {
 
   // Canvas's OAuth2 redirect lands in a top-level window without the session path: the state names it.
   app.get('/canvas/oauth/callback', canvasOauthCallback({ access: canvas }));
+  // Canvas Live Events (signed JWTs over HTTPS): public, verified by signature.
+  app.use(progress.liveEvents(keys));
 
   const catalogDeps = { db, courseReader: canvasCourseReader(canvas), publicUrl: config.publicUrl };
+  const progressDeps = { progress, sessionTtlMinutes: config.sessionTtlMinutes };
   const routes = [
-    ...homeRoutes({ tenants }),
+    ...homeRoutes({ tenants, earnerHome: earnerHomeData(progressDeps) }),
     ...deepLinkingRoutes({ config, lti, choices: catalogChoices({ config, catalog: catalogDeps }) }),
     ...canvasRoutes({ access: canvas }),
     ...catalogRoutes(catalogDeps),
     ...catalogPages(catalogDeps),
+    ...progressRoutes(progressDeps),
   ];
   for (const p of catalogBodyParsers()) app.use(p.path, p.handler);
   // The two no-JavaScript badge upload forms post multipart/form-data (src/catalog/multipart.ts).
@@ -147,6 +167,8 @@ export async function createApp(config: Config, db: Database): Promise<App> {
     repos: { tenants, logins, sessions },
     canvas,
     badges,
+    jobs,
+    progress,
     catalog: {
       setCourseReader(factory) {
         catalogDeps.courseReader = factory;

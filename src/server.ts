@@ -20,6 +20,9 @@ export async function startServer(config: Config, opts: { db?: Database; graceMs
   const db = opts.db ?? (await openDatabase(config.database));
   await migrate(db);
   const app = await createApp(config, db);
+  // After migrations: pg-boss installs its own schema, then every instance works the same queues.
+  await app.jobs.start();
+  await app.progress.schedule();
   const server = http.createServer(app.app);
   server.keepAliveTimeout = 65_000; // longer than typical load balancer idle timeouts
   await new Promise<void>((resolve, reject) => {
@@ -37,6 +40,7 @@ export async function startServer(config: Config, opts: { db?: Database; graceMs
       const timer = setTimeout(() => server.closeAllConnections(), opts.graceMs ?? 10_000);
       await closed;
       clearTimeout(timer);
+      await app.jobs.stop();
       await app.close();
       if (!opts.db) await db.close();
     })());

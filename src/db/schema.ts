@@ -8,3 +8,4 @@ export * from '../lti/schema';
 export * from '../canvas/schema';
 export * from '../catalog/schema';
 export * from '../badges/schema';
+export * from '../progress/schema';

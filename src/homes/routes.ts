@@ -7,7 +7,7 @@ import type { TenantRepository } from '../tenants/repository';
 
 
 /** The role homes a launch lands on: who you are, where, and what comes next. */
-export function homeRoutes(deps: { tenants: TenantRepository }) {
+export function homeRoutes(deps: { tenants: TenantRepository; earnerHome?: (ctx: SessionContext) => Promise<Record<string, unknown>> }) {
   return defineRoutes([
     {
       method: 'get',
@@ -21,7 +21,7 @@ export function homeRoutes(deps: { tenants: TenantRepository }) {
       method: 'get',
       path: '/earner',
       action: 'earner.home',
-      handler: (ctx, _req, res) => render(res, ctx, 'homes/earner', 'earner', 'My micro-credentials'),
+      handler: async (ctx, _req, res) => render(res, ctx, 'homes/earner', 'earner', 'My micro-credentials', deps.earnerHome ? await deps.earnerHome(ctx) : {}),
     },
     {
       method: 'get',
