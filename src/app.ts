@@ -67,7 +67,8 @@ export async function createApp(config: Config, db: Database): Promise<App> {
   app.set('trust proxy', config.trustProxy);
   app.set('view engine', 'ejs');
   app.set('views', path.join(ROOT, 'views'));
-  if (config.env === 'production') app.enable('view cache');
+  // Compiled templates are kept except in development, where editing a view should show at once.
+  if (config.env !== 'development') app.enable('view cache');
   app.locals.nav = [];
   app.locals.flash = [];
   app.locals.url = (p: string) => p;
