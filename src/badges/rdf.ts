@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import jsonld from 'jsonld';
 import { documentLoader } from './contexts';
+import { shareTermDefinitions } from './jsonldSharing';
 
 /**
  * JSON-LD → RDF for signing, with the part every credential of one achievement shares converted once.
@@ -43,6 +44,9 @@ export interface Quad {
   graph: Term;
 }
 type Json = Record<string, unknown>;
+
+// Before the first conversion, so that every active context the signer makes inherits the cheap copy.
+shareTermDefinitions();
 
 const contextsOnly = documentLoader();
 const TO_RDF = { base: null, safe: true, rdfDirection: 'i18n-datatype', produceGeneralizedRdf: false, documentLoader: contextsOnly } as const;
