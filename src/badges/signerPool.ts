@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -27,6 +28,8 @@ export function defaultSigningWorkers(): number {
 
 interface Slot {
   worker: Worker;
+  /** The key object this worker last received per verification method (sent again only if it changes). */
+  keys: Map<string, KeyObject>;
   pending: Map<number, { resolve: (proof: Json) => void; reject: (err: Error) => void }>;
 }
 
@@ -47,7 +50,9 @@ export class SignerPool {
     const proof = await new Promise<Json>((resolve, reject) => {
       try {
         // Throws (DataCloneError) for what cannot be sent to a thread, e.g. a function in the credential.
-        slot.worker.postMessage({ id, credential, verificationMethod: key.verificationMethod, privateKey: key.privateKey, created } satisfies SignRequest);
+        const known = slot.keys.get(key.verificationMethod) === key.privateKey;
+        slot.worker.postMessage({ id, credential, verificationMethod: key.verificationMethod, ...(known ? {} : { privateKey: key.privateKey }), created } satisfies SignRequest);
+        slot.keys.set(key.verificationMethod, key.privateKey);
       } catch (err) {
         reject(err instanceof Error ? err : new Error(String(err)));
         return;
@@ -87,7 +92,7 @@ export class SignerPool {
     const boot = (ts ? `require(${JSON.stringify(require.resolve('tsx/cjs'))});\n` : '') + `require(${JSON.stringify(entry)});`;
     const worker = new Worker(boot, { eval: true });
     worker.unref();
-    const slot: Slot = { worker, pending: new Map() };
+    const slot: Slot = { worker, keys: new Map(), pending: new Map() };
     worker.on('message', (m: SignResponse) => {
       const job = slot.pending.get(m.id);
       if (!job) return;

@@ -11,13 +11,22 @@ export interface SignRequest {
   id: number;
   credential: Json;
   verificationMethod: string;
-  privateKey: KeyObject;
+  /** Sent the first time this worker signs with `verificationMethod` (and again after a key change). */
+  privateKey?: KeyObject;
   created: string;
 }
 export type SignResponse = { id: number; proof: Json } | { id: number; error: { name: string; message: string } };
 
+const keys = new Map<string, KeyObject>();
+
 parentPort?.on('message', (m: SignRequest) => {
-  signCredential(m.credential, { verificationMethod: m.verificationMethod, privateKey: m.privateKey }, m.created).then(
+  if (m.privateKey) keys.set(m.verificationMethod, m.privateKey);
+  const privateKey = keys.get(m.verificationMethod);
+  if (!privateKey) {
+    parentPort!.postMessage({ id: m.id, error: { name: 'Error', message: `no key for ${m.verificationMethod} in this worker` } } satisfies SignResponse);
+    return;
+  }
+  signCredential(m.credential, { verificationMethod: m.verificationMethod, privateKey }, m.created).then(
     (signed) => parentPort!.postMessage({ id: m.id, proof: signed.proof as Json } satisfies SignResponse),
     (err: unknown) => {
       const e = err instanceof Error ? err : new Error(String(err));
