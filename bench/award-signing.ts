@@ -76,7 +76,7 @@ async function signing(f: Fixture): Promise<{ size: number }> {
   const fresh = (): Json => ({ ...unsigned, id: `urn:uuid:${crypto.randomUUID()}` });
   for (let i = 0; i < 20; i++) await signCredential(fresh(), key);
   const pool = new SignerPool(2);
-  await parallel(40, CONCURRENCY, () => pool.sign(fresh(), key));
+  await parallel(150, CONCURRENCY, () => pool.sign(fresh(), key));
 
   const inThread: number[] = [];
   const pooled: number[] = [];
@@ -104,7 +104,7 @@ async function issuing(f: Fixture, kind: string): Promise<number> {
   let best = 0;
   for (const [label, w] of configs) {
     const badges = f.badges(w);
-    await parallel(40, CONCURRENCY, () => badges.issueOpenBadge(f.input)); // warm: key, caches, workers, JIT
+    await parallel(150, CONCURRENCY, () => badges.issueOpenBadge(f.input)); // warm: key, caches, workers and their JIT
     const rates: number[] = [];
     const loads: string[] = [];
     for (let run = 1; run <= RUNS; run++) {
