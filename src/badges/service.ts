@@ -16,6 +16,7 @@ import { addMonths, isoSeconds, signCredential, type Json } from './signing';
 import { emptyBitstring, encodeBitstring, LIST_CAPACITY, LIST_LENGTH, setBit } from './bitstring';
 import { buildOpenBadge, publicAchievement, subjectIdentifiers, UnknownRubricLevelError, type EarnerInput, type EvidenceInput, type ProfileJson, type ResultInput } from './credential';
 import { verifyCredentialJson, type VerificationResult } from './verify';
+import { defaultSigningWorkers, signWith } from './signerPool';
 
 /**
  * The credential engine: issues, stores, revokes and verifies Open Badges 3.0 credentials, and serves what
@@ -54,6 +55,11 @@ export interface BadgesDeps {
   orm: Orm;
   publicUrl: string;
   secretKey: string;
+  /**
+   * Worker threads that sign issued credentials (signerPool.ts); 0 signs in the calling thread. Default: 2 on a
+   * machine with 2 or more cores, 0 on one core, and 0 under Jest (tests that want the pool ask for it).
+   */
+  signingWorkers?: number;
 }
 
 const STATUS_PURPOSE = 'revocation';
@@ -69,9 +75,12 @@ export class Badges {
   // Published versions are immutable, so their Achievements can be kept; issuer profiles for a short while.
   private readonly achievements = new Map<string, { achievement: Omit<AchievementJson, 'microcred'>; version: MicroCredentialVersionRow }>();
   private readonly profiles = new Map<string, { profile: ProfileJson; at: number }>();
+  /** How issued credentials are signed: on the worker pool or in this thread (same bytes). */
+  private readonly signIssued: (credential: Json, key: { verificationMethod: string; privateKey: crypto.KeyObject }) => Promise<Json>;
 
   constructor(deps: BadgesDeps) {
     this.orm = deps.orm;
+    this.signIssued = signWith(deps.signingWorkers ?? (process.env.JEST_WORKER_ID !== undefined ? 0 : defaultSigningWorkers()));
     this.publicUrl = deps.publicUrl;
     this.keys = new IssuerKeys(deps.orm, deps.publicUrl, deps.secretKey);
   }
@@ -265,7 +274,7 @@ export class Badges {
         if (err instanceof UnknownRubricLevelError) throw new InvalidInputError(err.message, { results: err.message });
         throw err;
       }
-      const signed = await signCredential(unsigned, key);
+      const signed = await this.signIssued(unsigned, key);
       const [row] = await orm
         .insert(issuedCredentials)
         .values({
@@ -283,8 +292,9 @@ export class Badges {
           validUntil,
         })
         .onConflictDoNothing()
-        .returning();
-      if (row) return this.toIssued(row);
+        // Only the id: the credential is the one just signed (returning the row would send 13 KB back and parse it).
+        .returning({ id: issuedCredentials.id });
+      if (row) return { id, url: this.credentialUrl(id), credential: signed, validUntil, statusListCredential: listUrl, statusListIndex: index };
       // Another issue for the same award won the race: that one is the credential.
       if (input.awardId) {
         const existing = await this.findByAward(input.awardId, orm);

@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
-import jsonld from 'jsonld';
 import * as rdfCanonize from 'rdf-canonize';
-import { documentLoader, VC2_CONTEXT } from './contexts';
+import { VC2_CONTEXT } from './contexts';
 import { base58btc } from './multibase';
+import { toDataset, toDatasetCached, type Quad } from './rdf';
 
 /** A credential as JSON. */
 export type Json = Record<string, unknown>;
@@ -13,16 +13,21 @@ export interface ProofKey {
   privateKey: crypto.KeyObject;
 }
 
-const contextsOnly = documentLoader();
+const canonize = (dataset: Quad[]) => rdfCanonize.canonize(dataset, { algorithm: 'RDFC-1.0', format: 'application/n-quads' });
 
 /**
  * RDFC-1.0 canonical N-Quads, exactly as `@digitalbazaar/eddsa-rdfc-2022-cryptosuite` computes them (jsonld.toRDF
  * in safe mode, i18n-datatype, then rdf-canonize). Safe mode makes an undefined term, a relative id or an unknown
- * type throw here, instead of producing a credential other verifiers reject.
+ * type throw here, instead of producing a credential other verifiers reject. The achievement and the issuer and
+ * source Profiles are converted once and cached (rdf.ts); the output is the same bytes as `canonicalizeUncached`.
  */
 export async function canonicalize(doc: Json): Promise<string> {
-  const dataset = await jsonld.toRDF(doc, { base: null, safe: true, rdfDirection: 'i18n-datatype', produceGeneralizedRdf: false, documentLoader: contextsOnly });
-  return rdfCanonize.canonize(dataset, { algorithm: 'RDFC-1.0', format: 'application/n-quads' });
+  return canonize(await toDatasetCached(doc));
+}
+
+/** `canonicalize` without the subtree cache: the whole document through jsonld.toRDF (the reference in tests). */
+export async function canonicalizeUncached(doc: Json): Promise<string> {
+  return canonize(await toDataset(doc));
 }
 
 const sha256 = (s: string) => crypto.createHash('sha256').update(s, 'utf8').digest();
