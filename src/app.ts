@@ -30,6 +30,11 @@ import { sessionRouter } from './web/sessionRouter';
 import { ROUTE_TABLE } from './web/routeTable';
 import { CanvasAccess } from './canvas/access';
 import { canvasAuthorizationErrors, canvasOauthCallback, canvasRoutes } from './canvas/routes';
+import type { JobQueue } from './jobs/queue';
+import { reviewRoutes } from './review/routes';
+import { noAward, noEvidence, type EvidenceSource, type OnAward, type ReviewDeps } from './review/ports';
+import { PASSBACK_JOB } from './review/service';
+import { runPassback, type PassbackJob } from './review/passback';
 
 export interface App {
   app: Express;
@@ -41,6 +46,8 @@ export interface App {
   canvas: CanvasAccess;
   /** The catalog reads Canvas courses through this; the Canvas client (or a test) sets it. */
   catalog: { setCourseReader(factory: CourseReaderFactory): void };
+  /** The review reads evidence through an EvidenceSource and awards through a hook; the progress and award features set them. */
+  review: { deps: ReviewDeps; setEvidenceSource(source: EvidenceSource): void; setOnAward(hook: OnAward): void };
   /** Stops timers and ltijs; the caller closes the HTTP server and the database. */
   close(): Promise<void>;
 }
@@ -48,7 +55,7 @@ export interface App {
 const ROOT = path.resolve(__dirname, '..');
 
 /** Builds the Express app: the route order here is the request flow of docs/architecture.md. */
-export async function createApp(config: Config, db: Database): Promise<App> {
+export async function createApp(config: Config, db: Database, opts: { jobs?: JobQueue } = {}): Promise<App> {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -106,7 +113,16 @@ export async function createApp(config: Config, db: Database): Promise<App> {
   app.get('/canvas/oauth/callback', canvasOauthCallback({ access: canvas }));
 
   const catalogDeps = { db, courseReader: canvasCourseReader(canvas), publicUrl: config.publicUrl };
-  const routes = [...homeRoutes({ tenants }), ...deepLinkingRoutes({ config, lti, choices: catalogChoices({ config, catalog: catalogDeps }) }), ...canvasRoutes({ access: canvas }), ...catalogRoutes(catalogDeps)];
+  const reviewDeps: ReviewDeps = { db, evidence: noEvidence, onAward: noAward, jobs: opts.jobs ?? null, canvas };
+  // Jobs are defined before the queue starts (startServer starts it after createApp).
+  opts.jobs?.define<PassbackJob>({ name: PASSBACK_JOB, retryLimit: 10, retryDelaySeconds: 30, handler: async (data) => void (await runPassback(reviewDeps, data)) });
+  const routes = [
+    ...homeRoutes({ tenants }),
+    ...deepLinkingRoutes({ config, lti, choices: catalogChoices({ config, catalog: catalogDeps }) }),
+    ...canvasRoutes({ access: canvas }),
+    ...catalogRoutes(catalogDeps),
+    ...reviewRoutes(reviewDeps),
+  ];
   for (const p of catalogBodyParsers()) app.use(p.path, p.handler);
   app.use('/s/:token', sessionRouter({ sessions, routes }));
   const openapi = openApiDocument({ publicUrl: config.publicUrl, routes });
@@ -131,6 +147,15 @@ export async function createApp(config: Config, db: Database): Promise<App> {
     catalog: {
       setCourseReader(factory) {
         catalogDeps.courseReader = factory;
+      },
+    },
+    review: {
+      deps: reviewDeps,
+      setEvidenceSource(source) {
+        reviewDeps.evidence = source;
+      },
+      setOnAward(hook) {
+        reviewDeps.onAward = hook;
       },
     },
     async close() {

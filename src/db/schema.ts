@@ -7,3 +7,4 @@ export * from '../tenants/schema';
 export * from '../lti/schema';
 export * from '../canvas/schema';
 export * from '../catalog/schema';
+export * from '../review/schema';
