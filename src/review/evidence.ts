@@ -13,8 +13,9 @@ export function htmlToText(html: string): string {
     .replace(/<!--[\s\S]*?-->/g, '')
     .replace(/<\s*br\s*\/?>/gi, '\n')
     .replace(/<\s*li\b[^>]*>/gi, '\n• ')
-    .replace(/<\s*\/\s*(p|div|h[1-6]|li|ul|ol|blockquote|pre|tr|table|section|article)\s*>/gi, '\n')
-    .replace(/<[^>]*>?/g, '')
+    .replace(/<\s*\/\s*(p|div|h[1-6]|ul|ol|blockquote|pre|table|section|article)\s*>/gi, '\n\n')
+    .replace(/<\s*\/\s*tr\s*>/gi, '\n')
+    .replace(/<\/?[a-zA-Z!?][^>]*>?/g, '')
     .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (m, e: string) => {
       if (e[0] === '#') {
         const code = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
