@@ -216,7 +216,7 @@ export function presentEvaluation(e: Evaluation, rubric: Rubric) {
     ? `${rubric.criteria.length - unscored} of ${rubric.criteria.length} criteria scored`
     : e.passed
       ? `Meets the passing rule: Award (${e.total} of ${e.maxTotal} points)`
-      : `Below the passing rule: Not yet (${e.total} of ${e.maxTotal} points${below ? `; ${below} criterion${below === 1 ? '' : 'a'} below the passing level` : ''})`;
+      : `Below the passing rule: Not yet (${e.total} of ${e.maxTotal} points${below ? `; ${below} ${below === 1 ? 'criterion' : 'criteria'} below the passing level` : ''})`;
   return { passed: e.passed, complete: e.complete, total: e.total, maxTotal: e.maxTotal, suggested: e.complete ? (e.passed ? 'award' : 'not_yet') : null, summary, perCriterion: e.perCriterion };
 }
 

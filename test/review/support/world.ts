@@ -50,6 +50,8 @@ export interface World {
   userId(canvasUserId: string | number): Promise<string>;
   submit(canvasUserId: string | number, o?: { attempt?: number; text?: string; url?: string; files?: { filename: string; contentType: string; bytes: Buffer | string }[]; submittedAt?: Date; credential?: { id: string; versionId: string } }): Promise<ReviewItemRow>;
   q<R extends Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
+  /** Another published micro-credential of course 101, with review settings. */
+  newCredential(name: string, settings?: Record<string, unknown>): Promise<{ id: string; versionId: string }>;
   stop(): Promise<void>;
 }
 
@@ -104,6 +106,15 @@ export async function startWorld(): Promise<World> {
       return submitForReview(stack.tool.app.review.deps, { tenantId, courseId: course101, credentialId: credential.id, versionId: credential.versionId, earnerId, attempt: o.attempt ?? 1, snapshotId, submittedAt: o.submittedAt ?? new Date() });
     },
     q,
+    async newCredential(name, settings) {
+      const c = await body<{ id: string; current: { id: string } }>(await designer.api('/api/catalog/credentials', { method: 'POST', json: techLeaderI({ name }) }));
+      await designer.api(`/api/catalog/credentials/${c.id}/publish`, { method: 'POST' });
+      if (settings) {
+        const res = await designer.api(`/api/review/settings/${c.id}`, { method: 'PUT', json: settings });
+        if (res.status !== 200) throw new Error(`settings: ${res.status} ${await res.text()}`);
+      }
+      return { id: c.id, versionId: c.current.id };
+    },
     stop: () => forgetAndStop(stack),
   };
   return world;
