@@ -176,4 +176,39 @@ describe('reviewing evidence', () => {
     expect(mine.items).toHaveLength(loads[3]!);
     expect((await (await w.as(4)).api('/api/review/assign', { method: 'POST', json: {} })).status).toBe(403);
   });
+
+  it('serves evidence files from its own route: right type, nosniff, a sandbox, inline only for what browsers show safely', async () => {
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>';
+    const item = await w.submit(101, {
+      credential: await w.newCredential('Files check'),
+      files: [
+        { filename: 'lesson.pdf', contentType: 'application/pdf', bytes: '%PDF-1.4\n%%EOF\n' },
+        { filename: 'diagram.svg', contentType: 'image/svg+xml', bytes: svg },
+        { filename: 'notes "final".html', contentType: 'text/html', bytes: '<script>alert(1)</script>' },
+      ],
+    });
+    const snap = (await w.stack.tool.app.review.deps.evidence.snapshot(w.tenantId, item.snapshotId))!;
+    const ta = await w.as(4);
+    const get = (i: number, download = false) => fetch(`${ta.base}/review/items/${item.id}/attachments/${snap.attachments[i]!.id}${download ? '?download=1' : ''}`);
+    const pdf = await get(0);
+    expect(pdf.status).toBe(200);
+    expect(pdf.headers.get('content-type')).toBe('application/pdf');
+    expect(pdf.headers.get('content-disposition')).toBe(`inline; filename="lesson.pdf"; filename*=UTF-8''lesson.pdf`);
+    expect(pdf.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(pdf.headers.get('content-security-policy')).toMatch(/default-src 'none'.*sandbox/);
+    expect(Buffer.from(await pdf.arrayBuffer()).toString()).toContain('%PDF-1.4');
+    expect((await get(0, true)).headers.get('content-disposition')).toMatch(/^attachment;/);
+    for (const i of [1, 2]) {
+      const r = await get(i);
+      expect(r.headers.get('content-type')).toBe('application/octet-stream');
+      expect(r.headers.get('content-disposition')).toMatch(/^attachment;/);
+    }
+    expect((await get(2)).headers.get('content-disposition')).toBe(`attachment; filename="notes _final_.html"; filename*=UTF-8''notes%20%22final%22.html`);
+    // A file of another submission is not reachable through this one.
+    const otherItem = await w.submit(102, { files: [{ filename: 'x.png', contentType: 'image/png', bytes: 'x' }] });
+    const otherFile = (await w.stack.tool.app.review.deps.evidence.snapshot(w.tenantId, otherItem.snapshotId))!.attachments[0]!.id;
+    expect((await fetch(`${ta.base}/review/items/${item.id}/attachments/${otherFile}`)).status).toBe(404);
+    const audit = await w.q<{ n: number }>("SELECT count(*)::int AS n FROM review_audit WHERE item_id = $1 AND action = 'view_attachment'", [item.id]);
+    expect(audit[0]!.n).toBe(5);
+  });
 });
