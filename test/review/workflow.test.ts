@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { ReviewItemRow, ReviewRow } from '../../src/review/schema';
 import { Browser, parseForm } from '../support/browser';
 import { allAt, startWorld, type World } from './support/world';
-import { claim, decideApi, draft, json, queue, review, type ErrorBody, type Evaluation } from './support/api';
+import { claim, decideApi, draft, json, queue, type ErrorBody, type Evaluation } from './support/api';
 
 /**
  * The review stories over HTTP: a reviewer takes the oldest submission, scores it, and awards it or says “not
