@@ -27,7 +27,8 @@
   function setCurrent(i, focus) {
     if (!criteria.length) return;
     current = Math.max(0, Math.min(criteria.length - 1, i));
-    criteria.forEach(function (c, k) { c.classList.toggle('rubric__criterion--current', k === current); });
+    // Highlight only where keys can score (a read-only rubric has no "current" criterion to act on).
+    if (editable) criteria.forEach(function (c, k) { c.classList.toggle('rubric__criterion--current', k === current); });
     if (focus) {
       var list = radios(current);
       var target = list.filter(function (r) { return r.checked; })[0] || list[0];

@@ -65,7 +65,7 @@ export function formToInput(body: Record<string, unknown>): Record<string, unkno
   for (const [k, v] of Object.entries(body)) {
     if (typeof v !== 'string') continue;
     if (k.startsWith('score-') && v) scores[k.slice(6)] = v;
-    if (k.startsWith('comment-')) comments[k.slice(8)] = v;
+    if (k.startsWith('comment-') && v.trim()) comments[k.slice(8)] = v;
   }
   return {
     scores,

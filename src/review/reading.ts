@@ -23,7 +23,7 @@ export function blindName(itemEarnerId: string): string {
 export function ageOf(since: Date, now = Date.now()): { days: number; label: string } {
   const hours = Math.max(0, Math.floor((now - since.getTime()) / 3_600_000));
   const days = Math.floor(hours / 24);
-  const label = days >= 1 ? `${days} day${days === 1 ? '' : 's'}` : `${hours} hour${hours === 1 ? '' : 's'}`;
+  const label = days >= 1 ? `${days} day${days === 1 ? '' : 's'}` : hours >= 1 ? `${hours} hour${hours === 1 ? '' : 's'}` : 'under an hour';
   return { days, label };
 }
 
