@@ -205,7 +205,7 @@ describe('reviewing evidence', () => {
     }
     expect((await get(2)).headers.get('content-disposition')).toBe(`attachment; filename="notes _final_.html"; filename*=UTF-8''notes%20%22final%22.html`);
     // A file of another submission is not reachable through this one.
-    const otherItem = await w.submit(102, { files: [{ filename: 'x.png', contentType: 'image/png', bytes: 'x' }] });
+    const otherItem = await w.submit(102, { credential: await w.newCredential('Files check, another'), files: [{ filename: 'x.png', contentType: 'image/png', bytes: 'x' }] });
     const otherFile = (await w.stack.tool.app.review.deps.evidence.snapshot(w.tenantId, otherItem.snapshotId))!.attachments[0]!.id;
     expect((await fetch(`${ta.base}/review/items/${item.id}/attachments/${otherFile}`)).status).toBe(404);
     const audit = await w.q<{ n: number }>("SELECT count(*)::int AS n FROM review_audit WHERE item_id = $1 AND action = 'view_attachment'", [item.id]);
