@@ -22,6 +22,8 @@ import { catalogChoices } from './deepLinking/catalogChoices';
 import { catalogBodyParsers, catalogRoutes } from './catalog/api';
 import type { CourseReaderFactory } from './catalog/canvasReader';
 import { canvasCourseReader } from './catalog/canvasCourseReader';
+import { catalogPages } from './catalog/pages';
+import { multipartForms } from './catalog/multipart';
 import { openApiDocument } from './web/openapi';
 import { requestContext } from './web/requestContext';
 import { FrameAncestors, securityHeaders } from './web/security';
@@ -121,9 +123,12 @@ export async function createApp(config: Config, db: Database, opts: { jobs?: Job
     ...deepLinkingRoutes({ config, lti, choices: catalogChoices({ config, catalog: catalogDeps }) }),
     ...canvasRoutes({ access: canvas }),
     ...catalogRoutes(catalogDeps),
+    ...catalogPages(catalogDeps),
     ...reviewRoutes(reviewDeps),
   ];
   for (const p of catalogBodyParsers()) app.use(p.path, p.handler);
+  // The two no-JavaScript badge upload forms post multipart/form-data (src/catalog/multipart.ts).
+  for (const p of ['/s/:token/catalog/credentials/:id/image', '/s/:token/admin/issuer']) app.use(p, multipartForms());
   app.use('/s/:token', sessionRouter({ sessions, routes }));
   const openapi = openApiDocument({ publicUrl: config.publicUrl, routes });
   app.get('/openapi.json', (_req, res) => res.json(openapi));

@@ -1,10 +1,10 @@
 import type { Response } from 'express';
 import { defineRoutes } from '../web/routeTable';
-import { primaryRole, ROLE_LABELS, type AppRole } from '../lti/roles';
+import { ROLE_LABELS, type AppRole } from '../lti/roles';
+import { HOME_PATH, homePath } from './paths';
 import type { SessionContext } from '../lti/sessions';
 import type { TenantRepository } from '../tenants/repository';
 
-const HOME_PATH: Record<AppRole, string> = { earner: '/earner', designer: '/designer', reviewer: '/reviewer', admin: '/admin', recognizer: '/earner' };
 
 /** The role homes a launch lands on: who you are, where, and what comes next. */
 export function homeRoutes(deps: { tenants: TenantRepository }) {
@@ -14,8 +14,7 @@ export function homeRoutes(deps: { tenants: TenantRepository }) {
       path: '/',
       action: 'home.view',
       handler: (ctx, _req, res) => {
-        const role = primaryRole(ctx.roles) ?? 'earner';
-        res.redirect(303, ctx.base + HOME_PATH[role]);
+        res.redirect(303, ctx.base + homePath(ctx.roles));
       },
     },
     {

@@ -4,6 +4,7 @@ import type { TenantRepository } from '../tenants/repository';
 import { ForbiddenError } from '../web/errors';
 import { CLAIM, type VerifiedLaunch } from './launchGuard';
 import { appRolesFromLti } from './roles';
+import { homePath } from '../homes/paths';
 import type { LaunchInfo, SessionRepository } from './sessions';
 
 /**
@@ -46,7 +47,8 @@ export function completeLaunch(deps: { tenants: TenantRepository; sessions: Sess
 
     const launch = launchInfo(claims, roles, apiBaseUrl);
     const token = await deps.sessions.create({ tenantId, userId: user.id, courseId: course?.id ?? null, ltiRoles, launch });
-    return `/s/${token}/` + (launch.messageType === 'LtiDeepLinkingRequest' ? 'deep-linking' : '');
+    // Straight to the page the person will see: one redirect, not two.
+    return `/s/${token}` + (launch.messageType === 'LtiDeepLinkingRequest' ? '/deep-linking' : homePath(roles));
   };
 }
 

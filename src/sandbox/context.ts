@@ -46,6 +46,16 @@ export class SandboxContext {
   readonly requests: RequestRecord[] = [];
   /** Signs Canvas-internal short-lived tokens (lti_message_hint, deep-linking data); never leaves the sandbox. */
   readonly secret = crypto.randomBytes(32);
+  /**
+   * Canvas developer-key ids are global (shard × 10^13 + local id), so two Canvases never share one. Each sandbox
+   * picks its own shard, so tests that run several sandboxes against one database never see colliding ids.
+   */
+  readonly shard = crypto.randomInt(1, 9000);
+
+  /** A Canvas global id, as a string (shard × 10^13 is past JavaScript's safe integers). */
+  globalId(localId: number): string {
+    return `${this.shard}${String(localId).padStart(13, '0')}`;
+  }
 
   constructor(readonly cfg: SandboxConfig) {
     this.data = new SandboxData(() => this.cfg.baseUrl);

@@ -302,7 +302,7 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
     installFromJsonConfig: (json) => installFromJsonConfig(ctx, json),
     createApiKey: (o) => {
       if (!o.redirectUris?.length) throw new Error('createApiKey needs at least one redirect URI');
-      const key = { clientId: String(d.nextId('apiKey') + 170000000000000), clientSecret: randomToken(48), redirectUris: [...o.redirectUris], name: o.name ?? 'API key' };
+      const key = { clientId: ctx.globalId(d.nextId('apiKey')), clientSecret: randomToken(48), redirectUris: [...o.redirectUris], name: o.name ?? 'API key' };
       ctx.apiKeys.push(key);
       return { clientId: key.clientId, clientSecret: key.clientSecret };
     },

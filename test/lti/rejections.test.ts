@@ -40,7 +40,7 @@ describe('launch rejections', () => {
   it('accepts a correct launch (control)', async () => {
     const { res, created } = await launchWith(({ nonce }) => ({ token: platform.sign(platform.claims(tool, nonce)) }));
     expect({ status: res.status, message: /error-page__message">([^<]*)/.exec(res.text)?.[1] }).toEqual({ status: 303, message: undefined });
-    expect(res.headers.location).toMatch(/^\/s\/[A-Za-z0-9_-]{43}\/$/);
+    expect(res.headers.location).toMatch(/^\/s\/[A-Za-z0-9_-]{43}\/earner$/);
     expect(created).toBe(1);
   });
 

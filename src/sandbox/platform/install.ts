@@ -48,9 +48,9 @@ export function installTool(ctx: SandboxContext, t: InstallToolOptions): { clien
   const accountId = t.accountId ?? ctx.data.accounts[0]?.id ?? 1;
   const id = ctx.data.nextId('tool');
   // Canvas client ids are developer-key global ids; deployment ids are "<tool id>:<context lti id>".
-  const clientId = `1000000000${String(id).padStart(4, '0')}`;
+  const clientId = ctx.globalId(id);
   const tool: Tool = {
-    id, name: t.name ?? new URL(t.targetLinkUri).host, clientId, deploymentId: `${id}:${sha1(`account:${accountId}`)}`, accountId,
+    id, name: t.name ?? new URL(t.targetLinkUri).host, clientId, deploymentId: `${id}:${sha1(`shard:${ctx.shard}:account:${accountId}`)}`, accountId,
     oidcInitiationUrl: t.oidcInitiationUrl, targetLinkUri: t.targetLinkUri, redirectUris: [...t.redirectUris], jwksUrl: t.jwksUrl ?? null,
     publicJwk: (t.publicJwk as JsonWebKeyLike | undefined) ?? null, placements: (t.placements ?? []).map((p) => ({ ...p })), customFields: { ...(t.customFields ?? {}) },
     privacyLevel: privacy, scopes: [...scopes], domain: t.domain ?? new URL(t.targetLinkUri).host, installedAt: nowIso(), deleted: false,
