@@ -63,12 +63,13 @@ export async function loadQueue(deps: ReviewDeps, ctx: SessionContext, q: QueueQ
 
 /** The filter choices: micro-credentials and courses that have items in this person's scope. */
 export async function filterChoices(deps: ReviewDeps, ctx: SessionContext, scope: ReviewScope) {
+  // EXISTS probes the queue indexes (tenant, credential|course, …) instead of reading every item.
   const res = await deps.db.sql.query<{ kind: string; id: string; name: string }>(
-    `SELECT DISTINCT 'credential' AS kind, i.credential_id::text AS id, v.name FROM review_items i JOIN micro_credentials m ON m.id = i.credential_id JOIN micro_credential_versions v ON v.id = m.current_version_id
-      WHERE i.tenant_id = $1 AND ($2::boolean OR i.course_id = ANY($3::uuid[]))
-     UNION
-     SELECT DISTINCT 'course', c.id::text, c.title FROM courses c WHERE c.tenant_id = $1 AND ($2::boolean OR c.id = ANY($3::uuid[]))
-       AND EXISTS (SELECT 1 FROM review_items i WHERE i.course_id = c.id)
+    `SELECT 'credential' AS kind, m.id::text AS id, v.name FROM micro_credentials m JOIN micro_credential_versions v ON v.id = m.current_version_id
+      WHERE m.tenant_id = $1 AND EXISTS (SELECT 1 FROM review_items i WHERE i.tenant_id = $1 AND i.credential_id = m.id AND ($2::boolean OR i.course_id = ANY($3::uuid[])))
+     UNION ALL
+     SELECT 'course', c.id::text, c.title FROM courses c
+      WHERE c.tenant_id = $1 AND ($2::boolean OR c.id = ANY($3::uuid[])) AND EXISTS (SELECT 1 FROM review_items i WHERE i.tenant_id = $1 AND i.course_id = c.id)
      ORDER BY 3`,
     [ctx.tenant.id, scope.all, scope.courseIds],
   );
@@ -141,6 +142,7 @@ export async function loadReview(deps: ReviewDeps, ctx: SessionContext, id: stri
   const repo = repoOf(deps);
   const scope = await reviewScope(deps, ctx);
   const item = await itemFor(repo, ctx, scope, id);
+  // Independent reads (and the audit row of this view) go out together.
   const [version, course, earner, settings, snap, mine, neighbours, claimer] = await Promise.all([
     repo.version(ctx.tenant.id, item.versionId),
     repo.course(ctx.tenant.id, item.courseId),
@@ -150,11 +152,11 @@ export async function loadReview(deps: ReviewDeps, ctx: SessionContext, id: stri
     repo.findReview(ctx.tenant.id, item.id, ctx.user.id),
     repo.neighbours(ctx.tenant.id, scope, item),
     item.claimedBy ? repo.user(ctx.tenant.id, item.claimedBy) : Promise.resolve(undefined),
+    repo.audit(ctx.tenant.id, { itemId: item.id, actorId: ctx.user.id, action: 'view_evidence', detail: {} }),
   ]);
   if (!version) throw new NotFoundError('micro-credential version');
   const canEdit = item.status === 'in_review' && item.claimedBy === ctx.user.id && mine?.state !== 'submitted';
   const conflict = item.status === 'pending' ? await conflictOf(repo, ctx, item) : null;
-  await repo.audit(ctx.tenant.id, { itemId: item.id, actorId: ctx.user.id, action: 'view_evidence', detail: { attachments: snap?.attachments.length ?? 0 } });
   const scores = mine?.scores ?? {};
   return {
     item: {

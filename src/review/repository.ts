@@ -169,20 +169,43 @@ export class ReviewRepository {
     }
   }
 
+  /** The status conditions of a tab, one per index range (an OR of statuses would make PostgreSQL sort the queue). */
+  private statusParts(status: QueueStatus, userId: string): SQL[] {
+    switch (status) {
+      case 'open':
+        return [sql`i.status = 'pending'`, sql`i.status = 'in_review' AND i.claimed_by = ${userId}`];
+      case 'decided':
+        return [sql`i.status = 'awarded'`, sql`i.status = 'not_yet'`];
+      default:
+        return [this.statusSql(status, userId)];
+    }
+  }
+
+  /**
+   * One page of a tab, oldest first (decided: newest first). Each status range is read in index order up to the
+   * page's end and the ranges are merged, so the first page costs about as much with 10,000 waiting as with ten.
+   */
   async queue(tenantId: string, scope: ReviewScope, f: QueueFilter): Promise<QueueRow[]> {
     const eligibleOnly = f.status === 'open' || f.status === 'pending';
+    const dir = f.status === 'decided' ? sql`DESC` : sql`ASC`;
+    const where = sql`${this.filters(tenantId, f)} AND ${this.visible(scope, { eligibleOnly })}`;
+    const ranges = this.statusParts(f.status, scope.userId).map(
+      (st) => sql`(SELECT i.id, i.submitted_at FROM review_items i LEFT JOIN review_settings s ON s.credential_id = i.credential_id
+                    WHERE ${where} AND ${st} ORDER BY i.submitted_at ${dir}, i.id LIMIT ${f.offset + f.limit})`,
+    );
     const res = await this.orm.execute(sql`
+      WITH picked AS (${sql.join(ranges, sql` UNION ALL `)})
       SELECT i.id, i.status, i.round, i.calibration, i.attempt, i.submitted_at AS "submittedAt", i.claimed_by AS "claimedBy", cu.name AS "claimedByName",
              i.credential_id AS "credentialId", v.name AS "credentialName", i.course_id AS "courseId", c.title AS "courseTitle",
              i.earner_id AS "earnerId", e.name AS "earnerName", coalesce(s.blind, false) AS blind, i.previous_item_id AS "previousItemId"
-        FROM review_items i
+        FROM picked p
+        JOIN review_items i ON i.id = p.id
         JOIN micro_credential_versions v ON v.id = i.version_id
         JOIN courses c ON c.id = i.course_id
         JOIN users e ON e.id = i.earner_id
         LEFT JOIN users cu ON cu.id = i.claimed_by
         LEFT JOIN review_settings s ON s.credential_id = i.credential_id
-       WHERE ${this.filters(tenantId, f)} AND ${this.statusSql(f.status, scope.userId)} AND ${this.visible(scope, { eligibleOnly })}
-       ORDER BY i.submitted_at ${f.status === 'decided' ? sql`DESC` : sql`ASC`}, i.id
+       ORDER BY p.submitted_at ${dir}, p.id
        LIMIT ${f.limit} OFFSET ${f.offset}`);
     return rowsOf<QueueRow>(res).map((r) => ({ ...r, submittedAt: new Date(r.submittedAt), round: Number(r.round), attempt: Number(r.attempt) }));
   }
@@ -201,19 +224,25 @@ export class ReviewRepository {
     return { pending: Number(r.pending ?? 0), in_review: Number(r.in_review ?? 0), mine: Number(r.mine ?? 0), decided: Number(r.decided ?? 0) };
   }
 
-  /** The items before and after this one in the viewer's open queue (oldest first). */
+  /**
+   * The items before and after this one in the viewer's open queue (oldest first), in one round trip. Each side
+   * is the nearer of two index range scans (waiting items; items the viewer claimed), so it stays fast with
+   * thousands waiting: an OR over the two statuses would scan the queue.
+   */
   async neighbours(tenantId: string, scope: ReviewScope, item: ReviewItemRow): Promise<{ previous: string | null; next: string | null }> {
-    const at = sql`(i.submitted_at, i.id)`;
-    const me = sql`${item.submittedAt.toISOString()}::timestamptz, ${item.id}::uuid`;
-    const base = sql`i.tenant_id = ${tenantId} AND ${this.statusSql('open', scope.userId)} AND ${this.visible(scope, { eligibleOnly: true })}`;
-    const one = async (dir: 'prev' | 'next') => {
-      const res = await this.orm.execute(sql`
-        SELECT i.id FROM review_items i LEFT JOIN review_settings s ON s.credential_id = i.credential_id
-         WHERE ${base} AND ${dir === 'next' ? sql`${at} > (${me})` : sql`${at} < (${me})`}
-         ORDER BY i.submitted_at ${dir === 'next' ? sql`ASC` : sql`DESC`}, i.id ${dir === 'next' ? sql`ASC` : sql`DESC`} LIMIT 1`);
-      return rowsOf<{ id: string }>(res)[0]?.id ?? null;
+    const me = sql`(${item.submittedAt.toISOString()}::timestamptz, ${item.id}::uuid)`;
+    const visible = this.visible(scope, { eligibleOnly: true });
+    const side = (dir: 'prev' | 'next') => {
+      const cmp = dir === 'next' ? sql`(i.submitted_at, i.id) > ${me}` : sql`(i.submitted_at, i.id) < ${me}`;
+      const order = dir === 'next' ? sql`i.submitted_at ASC, i.id ASC` : sql`i.submitted_at DESC, i.id DESC`;
+      const outer = dir === 'next' ? sql`x.submitted_at ASC, x.id ASC` : sql`x.submitted_at DESC, x.id DESC`;
+      const one = (status: SQL) => sql`(SELECT i.id, i.submitted_at FROM review_items i LEFT JOIN review_settings s ON s.credential_id = i.credential_id
+                                          WHERE i.tenant_id = ${tenantId} AND ${status} AND ${cmp} AND ${visible} ORDER BY ${order} LIMIT 1)`;
+      return sql`(SELECT x.id FROM (${one(sql`i.status = 'pending'`)} UNION ALL ${one(sql`i.status = 'in_review' AND i.claimed_by = ${scope.userId}`)}) x ORDER BY ${outer} LIMIT 1)`;
     };
-    return { previous: await one('prev'), next: await one('next') };
+    const res = await this.orm.execute(sql`SELECT ${side('prev')} AS previous, ${side('next')} AS next`);
+    const row = rowsOf<{ previous: string | null; next: string | null }>(res)[0];
+    return { previous: row?.previous ?? null, next: row?.next ?? null };
   }
 
   /** Whether the reviewer and the earner share a Canvas section of the item's course, or a school. */
