@@ -1,13 +1,13 @@
 import type { SessionContext } from '../lti/sessions';
 import { evaluate } from '../catalog/rules';
 import type { Rubric } from '../catalog/model';
-import { ForbiddenError, NotFoundError } from '../web/errors';
+import { NotFoundError } from '../web/errors';
 import { fileHeaders, formatSize, htmlToText, paragraphs, safeHttpUrl, viewerKind } from './evidence';
 import type { QueueQuery } from './model';
 import type { EvidenceSnapshot, ReviewDeps } from './ports';
 import type { QueueRow, ReviewRepository, ReviewScope } from './repository';
 import type { ReviewItemRow } from './schema';
-import { calibrationStatus, conflictOf, itemFor, presentEvaluation, presentReview, repoOf, reviewScope } from './service';
+import { conflictOf, itemFor, presentEvaluation, presentReview, repoOf, reviewScope } from './service';
 
 /** What the queue, the review page, the earner's page and their JSON show. Reading an item's evidence is audited. */
 
@@ -238,9 +238,4 @@ export async function itemAudit(deps: ReviewDeps, ctx: SessionContext, id: strin
   if (!item) throw new NotFoundError('submission');
   const rows = await repo.auditOf(ctx.tenant.id, item.id);
   return { itemId: item.id, events: rows.map((r) => ({ id: r.id, action: r.action, at: r.at.toISOString(), actor: r.actorId ? { id: r.actorId, name: r.actorName } : null, detail: r.detail })) };
-}
-
-export async function requireCalibrated(deps: ReviewDeps, ctx: SessionContext, credentialId: string): Promise<void> {
-  const cal = await calibrationStatus(repoOf(deps), ctx.tenant.id, ctx.user.id, credentialId);
-  if (!cal.ok) throw new ForbiddenError('Score the exemplars first.');
 }

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Orm } from '../db/database';
-import { courses, memberships, roleGrants, users } from '../tenants/schema';
+import { courses, roleGrants, users } from '../tenants/schema';
 import { credentialAttachments, microCredentialVersions } from '../catalog/schema';
 import {
   exemplarAttempts, reviewAffiliations, reviewAudit, reviewExemplars, reviewItems, reviews, reviewSettings,
@@ -268,14 +268,13 @@ export class ReviewRepository {
   }
 
   async upsertReview(tenantId: string, v: Omit<typeof reviews.$inferInsert, 'tenantId' | 'id'> & { itemId: string; reviewerId: string }): Promise<ReviewRow> {
-    const { itemId, reviewerId, ...rest } = v;
+    // On conflict everything but the key changes (a draft saved again, or submitted).
+    const set = Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'itemId' && k !== 'reviewerId'));
     const [row] = await this.orm
       .insert(reviews)
       .values({ tenantId, ...v })
-      .onConflictDoUpdate({ target: [reviews.itemId, reviews.reviewerId], set: { ...rest, updatedAt: sql`now()` } })
+      .onConflictDoUpdate({ target: [reviews.itemId, reviews.reviewerId], set: { ...set, updatedAt: sql`now()` } })
       .returning();
-    void itemId;
-    void reviewerId;
     return row!;
   }
 
@@ -329,7 +328,6 @@ export class ReviewRepository {
          OR EXISTS (SELECT 1 FROM memberships m WHERE m.tenant_id = u.tenant_id AND m.user_id = u.id AND m.course_id = ${courseId}
                     AND EXISTS (SELECT 1 FROM unnest(m.lti_roles) AS r WHERE r LIKE '%TeachingAssistant')))
        ORDER BY u.id`);
-    void memberships;
     return rowsOf<{ id: string; name: string | null }>(res);
   }
 

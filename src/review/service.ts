@@ -6,7 +6,7 @@ import { parseInput } from '../catalog/model';
 import { evaluate, type Evaluation } from '../catalog/rules';
 import type { Rubric } from '../catalog/model';
 import { DecisionInputSchema, ReviewInputSchema } from './model';
-import { DEFAULT_SETTINGS, ReviewRepository, type QueueFilter, type ReviewScope } from './repository';
+import { ReviewRepository, type QueueFilter, type ReviewScope } from './repository';
 import { checkDecision, isBorderline, needsSecondReview, nextRound } from './rules';
 import type { ReviewDeps } from './ports';
 import type { ReviewItemRow, ReviewRow } from './schema';
@@ -325,4 +325,3 @@ export function presentReview(r: ReviewRow | undefined) {
   };
 }
 
-export { DEFAULT_SETTINGS };
