@@ -3,7 +3,7 @@ import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
 import { tinyPdf } from '../../src/sandbox/scenario';
 import { artifact, launchChromium } from '../support/chromium';
 import { allAt, png, startWorld, type World } from '../review/support/world';
-import { claim, json } from '../review/support/api';
+import { claim, review } from '../review/support/api';
 
 /**
  * The review in a real browser (headless Chromium): evidence payloads stay inert, a reviewer completes a review by
@@ -189,6 +189,11 @@ describe('the review in headless Chromium', () => {
         { filename: 'reflection.docx', contentType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', bytes: 'PK fake docx' },
       ],
     });
+    // Agreement figures to show: one submission scored by two reviewers who differ on one criterion.
+    const calibrated = await w.newCredential('Tech Leader I (calibrated)', { secondReview: 'all' });
+    const twice = await w.submit(105, { credential: calibrated });
+    await review(await w.as(4), twice.id, { scores: allAt('meets'), decision: 'award' });
+    await review(await w.as(6), twice.id, { scores: allAt('meets', { 'google-workspace': 'exceeds' }), decision: 'award' });
     // axe and its script need CSP bypassed in this context only; the pages' own CSP is tested above.
     const context: BrowserContext = await browser.newContext({ bypassCSP: true });
     const found: Record<string, unknown[]> = {};
@@ -216,6 +221,5 @@ describe('the review in headless Chromium', () => {
     }
     await context.close();
     expect(found).toEqual({});
-    void json;
   });
 });
