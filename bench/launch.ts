@@ -65,8 +65,9 @@ async function main() {
     const bareUrl = `http://127.0.0.1:${barePort}`;
     const bare = sandbox.installTool({ name: 'bare ltijs', oidcInitiationUrl: `${bareUrl}/lti/login`, targetLinkUri: `${bareUrl}/lti/launch`, redirectUris: [`${bareUrl}/lti/launch`], jwksUrl: `${bareUrl}/lti/keys`, privacyLevel: 'public' });
 
-    // microcred's production path needs https PUBLIC_URL; the bench talks http on loopback, so it overrides it here.
-    const toolProc = start('src/main.ts', { ...env, NODE_ENV: 'development', PUBLIC_URL: config.publicUrl, REGISTRATION_AUTO_ACTIVATE: 'off' }, children);
+    // Production mode insists on an https PUBLIC_URL; the bench talks http on loopback, so the tool runs in `test` mode,
+    // which caches views and keeps logs quiet like production.
+    const toolProc = start('src/main.ts', { ...env, NODE_ENV: 'test', PUBLIC_URL: config.publicUrl, REGISTRATION_AUTO_ACTIVATE: 'off' }, children);
     const bareProc = start('bench/bareLtijs.ts', { DATABASE_URL: databaseUrl, PORT: String(barePort), SECRET_KEY: SECRET, PLATFORM_ISS: sandbox.issuer, PLATFORM_CLIENT_ID: bare.clientId, PLATFORM_AUTH: `${sandbox.baseUrl}/api/lti/authorize_redirect`, PLATFORM_TOKEN: `${sandbox.baseUrl}/login/oauth2/token`, PLATFORM_JWKS: `${sandbox.baseUrl}/api/lti/security/jwks` }, children);
     await Promise.all([waitHttp(`${config.publicUrl}/healthz`), waitReady(bareProc)]);
 

@@ -32,7 +32,11 @@ import { sessionRouter } from './web/sessionRouter';
 import { ROUTE_TABLE } from './web/routeTable';
 import { CanvasAccess } from './canvas/access';
 import { canvasAuthorizationErrors, canvasOauthCallback, canvasRoutes } from './canvas/routes';
-import type { JobQueue } from './jobs/queue';
+import { Badges } from './badges/service';
+import { badgeRoutes } from './badges/routes';
+import { JobQueue } from './jobs/queue';
+import { Progress } from './progress/service';
+import { earnerHomeData, progressRoutes } from './progress/routes';
 import { reviewRoutes } from './review/routes';
 import { noAward, noEvidence, type EvidenceSource, type OnAward, type ReviewDeps } from './review/ports';
 import { PASSBACK_JOB } from './review/service';
@@ -50,6 +54,12 @@ export interface App {
   catalog: { setCourseReader(factory: CourseReaderFactory): void };
   /** The review reads evidence through an EvidenceSource and awards through a hook; the progress and award features set them. */
   review: { deps: ReviewDeps; setEvidenceSource(source: EvidenceSource): void; setOnAward(hook: OnAward): void };
+  /** The credential engine: issue, revoke, verify Open Badges 3.0 (the award command calls it). */
+  badges: Badges;
+  /** The durable job queue; `startServer` starts it after migrations and stops it first on the way down. */
+  jobs: JobQueue;
+  /** Progress from Canvas: sync jobs, fast refreshes, Live Events, evidence snapshots (docs/progress.md). */
+  progress: Progress;
   /** Stops timers and ltijs; the caller closes the HTTP server and the database. */
   close(): Promise<void>;
 }
@@ -57,13 +67,14 @@ export interface App {
 const ROOT = path.resolve(__dirname, '..');
 
 /** Builds the Express app: the route order here is the request flow of docs/architecture.md. */
-export async function createApp(config: Config, db: Database, opts: { jobs?: JobQueue } = {}): Promise<App> {
+export async function createApp(config: Config, db: Database): Promise<App> {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.set('view engine', 'ejs');
   app.set('views', path.join(ROOT, 'views'));
-  if (config.env === 'production') app.enable('view cache');
+  // Compiled templates are kept except in development, where editing a view should show at once.
+  if (config.env !== 'development') app.enable('view cache');
   app.locals.nav = [];
   app.locals.flash = [];
   app.locals.url = (p: string) => p;
@@ -75,9 +86,18 @@ export async function createApp(config: Config, db: Database, opts: { jobs?: Job
   const logins = new LoginRepository(db.orm);
   const sessions = new SessionRepository(db.orm, config.sessionTtlMinutes);
   const canvas = new CanvasAccess({ orm: db.orm, config });
+  const jobs = JobQueue.create(db, { connectionString: config.database.url });
+  // `lti` exists only after startLti; NRPS is called later, from a job.
+  const ltiRef: { lti?: LtiProvider } = {};
+  const progress = new Progress({
+    orm: db.orm, canvas, queue: jobs, syncIntervalMinutes: config.progress.syncIntervalMinutes, liveEventsJwksUrl: config.progress.liveEventsJwksUrl,
+    nrpsMembers: async (idtoken) => (ltiRef.lti ? (await ltiRef.lti.NamesAndRoles.getMembers(idtoken, { pages: false, resourceLinkId: true })).members : []),
+  });
+  progress.defineJobs();
 
   const renderError = (res: express.Response, err: unknown) => sendError(app, res.req, res, err);
-  const { lti, store } = await startLti({ config, sql: db.sql, onLaunch: completeLaunch({ tenants, sessions }), renderError });
+  const { lti, store } = await startLti({ config, sql: db.sql, onLaunch: completeLaunch({ tenants, sessions, afterLaunch: (l) => progress.onLaunch(l) }), renderError });
+  ltiRef.lti = lti;
   const platforms = new Platforms(lti);
   const keys = new PlatformKeys();
   const admin = new PlatformAdmin(lti, platforms, tenants);
@@ -111,19 +131,27 @@ export async function createApp(config: Config, db: Database, opts: { jobs?: Job
   app.get('/lti/register', dynamicRegistration({ config, admin, autoActivate: config.registrationAutoActivate }));
   app.use('/lti', form, launchGuard({ config, platforms, keys, logins, tenants }), lti.app);
 
+  // Public credential routes (no session): issuer and DID document, status lists, credentials, OB 2.0, /verify.
+  const badges = new Badges({ orm: db.orm, publicUrl: config.publicUrl, secretKey: config.secretKey });
+  app.use(badgeRoutes(badges));
+
   // Canvas's OAuth2 redirect lands in a top-level window without the session path: the state names it.
   app.get('/canvas/oauth/callback', canvasOauthCallback({ access: canvas }));
+  // Canvas Live Events (signed JWTs over HTTPS): public, verified by signature.
+  app.use(progress.liveEvents(keys));
 
   const catalogDeps = { db, courseReader: canvasCourseReader(canvas), publicUrl: config.publicUrl };
-  const reviewDeps: ReviewDeps = { db, evidence: noEvidence, onAward: noAward, jobs: opts.jobs ?? null, canvas };
+  const progressDeps = { progress, sessionTtlMinutes: config.sessionTtlMinutes };
+  const reviewDeps: ReviewDeps = { db, evidence: noEvidence, onAward: noAward, jobs, canvas };
   // Jobs are defined before the queue starts (startServer starts it after createApp).
-  opts.jobs?.define<PassbackJob>({ name: PASSBACK_JOB, retryLimit: 10, retryDelaySeconds: 30, handler: async (data) => void (await runPassback(reviewDeps, data)) });
+  jobs.define<PassbackJob>({ name: PASSBACK_JOB, retryLimit: 10, retryDelaySeconds: 30, handler: async (data) => void (await runPassback(reviewDeps, data)) });
   const routes = [
-    ...homeRoutes({ tenants }),
+    ...homeRoutes({ tenants, earnerHome: earnerHomeData(progressDeps) }),
     ...deepLinkingRoutes({ config, lti, choices: catalogChoices({ config, catalog: catalogDeps }) }),
     ...canvasRoutes({ access: canvas }),
     ...catalogRoutes(catalogDeps),
     ...catalogPages(catalogDeps),
+    ...progressRoutes(progressDeps),
     ...reviewRoutes(reviewDeps),
   ];
   for (const p of catalogBodyParsers()) app.use(p.path, p.handler);
@@ -149,6 +177,9 @@ export async function createApp(config: Config, db: Database, opts: { jobs?: Job
     platforms,
     repos: { tenants, logins, sessions },
     canvas,
+    badges,
+    jobs,
+    progress,
     catalog: {
       setCourseReader(factory) {
         catalogDeps.courseReader = factory;

@@ -23,6 +23,8 @@ const Env = z.object({
   SANDBOX: z.enum(['on', 'off']).default('off'),
   REGISTRATION_AUTO_ACTIVATE: z.enum(['on', 'off']).optional(),
   SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+  PROGRESS_SYNC_INTERVAL_MINUTES: z.coerce.number().int().min(0).max(24 * 60).default(15),
+  CANVAS_LIVE_EVENTS_JWKS_URL: z.url().default('https://8axpcl50e4.execute-api.us-east-1.amazonaws.com/main/jwks'),
 });
 
 export type Config = {
@@ -42,6 +44,8 @@ export type Config = {
   sandbox: { enabled: boolean; port: number };
   /** Dynamic registrations start active (development) or wait for `npm run platform -- activate` (production). */
   registrationAutoActivate: boolean;
+  /** docs/progress.md: how often every course is synced with Canvas (0 = never on a schedule), and where Live Events keys are. */
+  progress: { syncIntervalMinutes: number; liveEventsJwksUrl: string };
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -72,6 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     sandbox: { enabled: e.SANDBOX === 'on', port: e.SANDBOX_PORT },
     registrationAutoActivate: (e.REGISTRATION_AUTO_ACTIVATE ?? (e.NODE_ENV === 'production' ? 'off' : 'on')) === 'on',
+    progress: { syncIntervalMinutes: e.PROGRESS_SYNC_INTERVAL_MINUTES, liveEventsJwksUrl: e.CANVAS_LIVE_EVENTS_JWKS_URL },
   };
 }
 

@@ -3,13 +3,11 @@ import type { Config } from './config';
 import { openDatabase, migrate, type Database } from './db/database';
 import { createApp, type App } from './app';
 import { logger } from './log';
-import { JobQueue } from './jobs/queue';
 
 export interface RunningServer {
   url: string;
   app: App;
   db: Database;
-  jobs: JobQueue;
   server: http.Server;
   stop(): Promise<void>;
 }
@@ -21,10 +19,10 @@ export interface RunningServer {
 export async function startServer(config: Config, opts: { db?: Database; graceMs?: number } = {}): Promise<RunningServer> {
   const db = opts.db ?? (await openDatabase(config.database));
   await migrate(db);
-  // The durable job queue: features define their jobs in createApp, workers start once the app is built.
-  const jobs = JobQueue.create(db, { connectionString: config.database.url });
-  const app = await createApp(config, db, { jobs });
-  await jobs.start();
+  const app = await createApp(config, db);
+  // After migrations: pg-boss installs its own schema, then every instance works the same queues.
+  await app.jobs.start();
+  await app.progress.schedule();
   const server = http.createServer(app.app);
   server.keepAliveTimeout = 65_000; // longer than typical load balancer idle timeouts
   await new Promise<void>((resolve, reject) => {
@@ -42,11 +40,11 @@ export async function startServer(config: Config, opts: { db?: Database; graceMs
       const timer = setTimeout(() => server.closeAllConnections(), opts.graceMs ?? 10_000);
       await closed;
       clearTimeout(timer);
-      await jobs.stop();
+      await app.jobs.stop();
       await app.close();
       if (!opts.db) await db.close();
     })());
-  return { url, app, db, jobs, server, stop };
+  return { url, app, db, server, stop };
 }
 
 export function handleSignals(running: RunningServer): void {

@@ -7,4 +7,6 @@ export * from '../tenants/schema';
 export * from '../lti/schema';
 export * from '../canvas/schema';
 export * from '../catalog/schema';
+export * from '../badges/schema';
+export * from '../progress/schema';
 export * from '../review/schema';

@@ -7,7 +7,7 @@ import type { TenantRepository } from '../tenants/repository';
 
 
 /** The role homes a launch lands on: who you are, where, and what comes next. */
-export function homeRoutes(deps: { tenants: TenantRepository }) {
+export function homeRoutes(deps: { tenants: TenantRepository; earnerHome?: (ctx: SessionContext) => Promise<Record<string, unknown>> }) {
   return defineRoutes([
     {
       method: 'get',
@@ -21,7 +21,7 @@ export function homeRoutes(deps: { tenants: TenantRepository }) {
       method: 'get',
       path: '/earner',
       action: 'earner.home',
-      handler: (ctx, _req, res) => render(res, ctx, 'homes/earner', 'earner', 'My micro-credentials'),
+      handler: async (ctx, _req, res) => render(res, ctx, 'homes/earner', 'earner', 'My micro-credentials', deps.earnerHome ? await deps.earnerHome(ctx) : {}),
     },
     {
       method: 'get',
@@ -53,13 +53,15 @@ function render(res: Response, ctx: SessionContext, view: string, role: AppRole,
 
 /** The role navigation: one entry per home this person may open. */
 export function navFor(ctx: SessionContext, currentPath: string): { href: string; label: string; current: boolean }[] {
-  const items: { role: AppRole; label: string }[] = [
-    { role: 'earner', label: 'My micro-credentials' },
-    { role: 'designer', label: 'Design' },
-    { role: 'reviewer', label: 'Review' },
-    { role: 'admin', label: 'Administer' },
+  const staff = ctx.roles.includes('designer') || ctx.roles.includes('admin');
+  const items: { show: boolean; href: string; label: string; also?: string[] }[] = [
+    { show: ctx.roles.includes('earner'), href: HOME_PATH.earner, label: 'My micro-credentials' },
+    { show: staff, href: HOME_PATH.designer, label: 'Design', also: ['/catalog'] },
+    { show: staff, href: '/progress', label: 'Progress' },
+    { show: ctx.roles.includes('reviewer') || ctx.roles.includes('admin'), href: HOME_PATH.reviewer, label: 'Review' },
+    { show: ctx.roles.includes('admin'), href: HOME_PATH.admin, label: 'Administer' },
   ];
   return items
-    .filter((i) => ctx.roles.includes(i.role) || (i.role !== 'earner' && ctx.roles.includes('admin')))
-    .map((i) => ({ href: HOME_PATH[i.role], label: i.label, current: currentPath.startsWith(HOME_PATH[i.role]) }));
+    .filter((i) => i.show)
+    .map((i) => ({ href: i.href, label: i.label, current: [i.href, ...(i.also ?? [])].some((p) => currentPath.startsWith(p)) }));
 }

@@ -6,6 +6,8 @@ import { CLAIM, type VerifiedLaunch } from './launchGuard';
 import { appRolesFromLti } from './roles';
 import { homePath } from '../homes/paths';
 import type { LaunchInfo, SessionRepository } from './sessions';
+import type { LtiServiceToken } from './ltijsTypes';
+import { logger } from '../log';
 
 /**
  * After the guard and ltijs accepted a launch: remember who and where (tenant, user, course, membership),
@@ -13,7 +15,22 @@ import type { LaunchInfo, SessionRepository } from './sessions';
  * tool asks Canvas for ($Canvas.user.id, $Canvas.course.id…); a variable Canvas could not fill arrives
  * unexpanded ("$Canvas.user.id") and is ignored.
  */
-export function completeLaunch(deps: { tenants: TenantRepository; sessions: SessionRepository }) {
+/** What a launch tells features that follow it (progress: identity map, fast refresh, NRPS import). */
+export interface LaunchedInfo {
+  tenantId: string;
+  userId: string;
+  ltiSub: string;
+  canvasUserId?: string;
+  name: string | null;
+  courseId: string | null;
+  earner: boolean;
+  staff: boolean;
+  nrps: boolean;
+  /** ltijs's id token object (JSON), for LTI services called later. */
+  idtoken?: LtiServiceToken;
+}
+
+export function completeLaunch(deps: { tenants: TenantRepository; sessions: SessionRepository; afterLaunch?: (l: LaunchedInfo) => Promise<void> }) {
   return async (req: Request, res: Response): Promise<string> => {
     const verified = res.locals.verifiedLaunch as VerifiedLaunch | undefined;
     if (!verified) throw new Error('launch reached the session step without the guard');
@@ -47,6 +64,15 @@ export function completeLaunch(deps: { tenants: TenantRepository; sessions: Sess
 
     const launch = launchInfo(claims, roles, apiBaseUrl);
     const token = await deps.sessions.create({ tenantId, userId: user.id, courseId: course?.id ?? null, ltiRoles, launch });
+    if (deps.afterLaunch) {
+      // Follow-ups must never break a launch: they are retried by the next launch or sync.
+      await deps
+        .afterLaunch({
+          tenantId, userId: user.id, ltiSub: claims.sub!, canvasUserId: launch.canvas.userId, name: str(claims.name) ?? null, courseId: course?.id ?? null,
+          earner: roles.includes('earner'), staff: roles.includes('designer') || roles.includes('admin'), nrps: !!launch.nrps, idtoken: res.locals.token as LtiServiceToken | undefined,
+        })
+        .catch((err: unknown) => logger.warn({ err, tenant: tenantId }, 'after-launch step failed'));
+    }
     // Straight to the page the person will see: one redirect, not two.
     return `/s/${token}` + (launch.messageType === 'LtiDeepLinkingRequest' ? '/deep-linking' : homePath(roles));
   };

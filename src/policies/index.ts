@@ -66,6 +66,11 @@ export const RULES = {
   // Anyone launched may connect their own Canvas account (the token only carries their own Canvas rights).
   'canvas.connect': () => true,
   'canvas.admin': anyOf('admin'),
+  // Progress (docs/progress.md): an earner sees their own; designers and admins see and sync the course's.
+  'progress.mine': anyOf('earner'),
+  'progress.course': anyOf('designer', 'admin'),
+  'progress.sync': anyOf('designer', 'admin'),
+  'progress.settings': anyOf('admin'),
   // The review (docs/review.md).
   'review.queue': anyOf('reviewer', 'admin'),
   'review.item': reviewsItem,

@@ -123,6 +123,7 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
   app.set('query parser', 'extended');
   app.set('views', path.join(root, 'views', 'sandbox'));
   app.set('view engine', 'ejs');
+  app.enable('view cache'); // like Canvas, the sandbox's pages do not change while it runs
   app.locals.assets = '/sandbox-assets';
 
   app.use((req: Request, res: Response, next: NextFunction) => {

@@ -8,6 +8,7 @@
 import { Client } from 'pg';
 import { openDatabase, migrate } from '../../src/db/database';
 import { freePort } from './ports';
+import { serializeExtendedProtocol } from './pgliteSerialize';
 
 declare global {
   var __MICROCRED_TEST_DB__: { drop?: () => Promise<void>; stop?: () => Promise<void> } | undefined;
@@ -40,6 +41,8 @@ export default async function globalSetup(): Promise<void> {
     const pglite = await PGlite.create('memory://');
     const port = await freePort();
     const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port, maxConnections: 100 });
+    // Several connections at once (the app's pool, the job queue's): keep each one's protocol sequences whole.
+    serializeExtendedProtocol(server);
     await server.start();
     process.env.DATABASE_URL = `postgres://postgres@127.0.0.1:${port}/postgres`;
     process.env.MICROCRED_TEST_DB_KIND = 'pglite';
