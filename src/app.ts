@@ -86,7 +86,7 @@ export async function createApp(config: Config, db: Database): Promise<App> {
   const logins = new LoginRepository(db.orm);
   const sessions = new SessionRepository(db.orm, config.sessionTtlMinutes);
   const canvas = new CanvasAccess({ orm: db.orm, config });
-  const jobs = JobQueue.create(db, { connectionString: config.database.url });
+  const jobs = JobQueue.create(db, { connectionString: config.database.url, schema: config.jobs.schema });
   // `lti` exists only after startLti; NRPS is called later, from a job.
   const ltiRef: { lti?: LtiProvider } = {};
   const progress = new Progress({

@@ -22,6 +22,8 @@ const Env = z.object({
   TRUST_PROXY: z.string().default('loopback'),
   SANDBOX: z.enum(['on', 'off']).default('off'),
   REGISTRATION_AUTO_ACTIVATE: z.enum(['on', 'off']).optional(),
+  JOB_WORKERS: z.enum(['on', 'off']).default('on'),
+  JOB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'JOB_SCHEMA must be a lower-case SQL identifier').default('pgboss'),
   SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   PROGRESS_SYNC_INTERVAL_MINUTES: z.coerce.number().int().min(0).max(24 * 60).default(15),
   CANVAS_LIVE_EVENTS_JWKS_URL: z.url().default('https://8axpcl50e4.execute-api.us-east-1.amazonaws.com/main/jwks'),
@@ -46,6 +48,8 @@ export type Config = {
   registrationAutoActivate: boolean;
   /** docs/progress.md: how often every course is synced with Canvas (0 = never on a schedule), and where Live Events keys are. */
   progress: { syncIntervalMinutes: number; liveEventsJwksUrl: string };
+  /** Whether this instance works background jobs (web-only instances set off), and pg-boss's schema. */
+  jobs: { workers: boolean; schema: string };
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -75,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlMinutes: e.SESSION_TTL_MINUTES,
     trustProxy: e.TRUST_PROXY,
     sandbox: { enabled: e.SANDBOX === 'on', port: e.SANDBOX_PORT },
+    jobs: { workers: e.JOB_WORKERS === 'on', schema: e.JOB_SCHEMA },
     registrationAutoActivate: (e.REGISTRATION_AUTO_ACTIVATE ?? (e.NODE_ENV === 'production' ? 'off' : 'on')) === 'on',
     progress: { syncIntervalMinutes: e.PROGRESS_SYNC_INTERVAL_MINUTES, liveEventsJwksUrl: e.CANVAS_LIVE_EVENTS_JWKS_URL },
   };

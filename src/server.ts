@@ -21,7 +21,7 @@ export async function startServer(config: Config, opts: { db?: Database; graceMs
   await migrate(db);
   const app = await createApp(config, db);
   // After migrations: pg-boss installs its own schema, then every instance works the same queues.
-  await app.jobs.start();
+  await app.jobs.start({ work: config.jobs.workers });
   await app.progress.schedule();
   const server = http.createServer(app.app);
   server.keepAliveTimeout = 65_000; // longer than typical load balancer idle timeouts

@@ -37,11 +37,13 @@ export class JobQueue {
     boss.on('error', (err) => logger.error({ err }, 'job queue error'));
   }
 
-  static create(db: Database, opts: { connectionString?: string; max?: number } = {}): JobQueue {
+  /** `schema` is pg-boss's own schema: one per deployment (tests give each server its own, so jobs never cross). */
+  static create(db: Database, opts: { connectionString?: string; max?: number; schema?: string } = {}): JobQueue {
+    const schema = opts.schema ?? 'pgboss';
     const boss =
       db.kind === 'pglite'
-        ? new PgBoss({ db: fromPglite(db.pglite! as never), backend: 'pglite' })
-        : new PgBoss({ connectionString: opts.connectionString, max: opts.max ?? 4, application_name: 'microcred-jobs' });
+        ? new PgBoss({ db: fromPglite(db.pglite! as never), backend: 'pglite', schema })
+        : new PgBoss({ connectionString: opts.connectionString, max: opts.max ?? 4, application_name: 'microcred-jobs', schema });
     return new JobQueue(boss);
   }
 

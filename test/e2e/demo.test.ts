@@ -13,7 +13,7 @@ describe('the demo in headless Chromium', () => {
 
   beforeAll(async () => {
     const [port, sandboxPort] = await Promise.all([freePort(), freePort()]);
-    demo = await startDemo({ NODE_ENV: 'test', PORT: String(port), SANDBOX_PORT: String(sandboxPort), DATABASE_URL: process.env.DATABASE_URL, SECRET_KEY: TEST_SECRET, LOG_LEVEL: 'silent' });
+    demo = await startDemo({ NODE_ENV: 'test', PORT: String(port), SANDBOX_PORT: String(sandboxPort), DATABASE_URL: process.env.DATABASE_URL, SECRET_KEY: TEST_SECRET, LOG_LEVEL: 'silent', JOB_SCHEMA: `pgboss_demo_${port}` });
   });
   afterAll(async () => {
     await browser?.close();

@@ -14,7 +14,7 @@ describe('a designer builds, attaches and places Tech Leader I in the demo', () 
 
   beforeAll(async () => {
     const [port, sandboxPort] = await Promise.all([freePort(), freePort()]);
-    demo = await startDemo({ NODE_ENV: 'test', PORT: String(port), SANDBOX_PORT: String(sandboxPort), DATABASE_URL: process.env.DATABASE_URL, SECRET_KEY: TEST_SECRET, LOG_LEVEL: 'silent' });
+    demo = await startDemo({ NODE_ENV: 'test', PORT: String(port), SANDBOX_PORT: String(sandboxPort), DATABASE_URL: process.env.DATABASE_URL, SECRET_KEY: TEST_SECRET, LOG_LEVEL: 'silent', JOB_SCHEMA: `pgboss_demo_${port}` });
     browser = await launchChromium();
   });
   afterAll(async () => {

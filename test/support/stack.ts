@@ -3,6 +3,7 @@
  * setup), and the Canvas sandbox on another host name (localhost vs 127.0.0.1, so the tool is a third party
  * inside the sandbox's pages, as in Canvas), with the tool installed from its own JSON configuration.
  */
+import crypto from 'node:crypto';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config';
 import { startServer, type RunningServer } from '../../src/server';
@@ -48,6 +49,9 @@ export function testConfig(port: number, env: Record<string, string> = {}): Conf
     SECRET_KEY: TEST_SECRET,
     LOG_LEVEL: 'silent',
     DATA_DIR: path.resolve('data/test'),
+    // Every test server gets its own job queue schema: all test files share one database, and a job left by one
+    // (a sync retrying against a sandbox that has stopped) must not run in another.
+    JOB_SCHEMA: `pgboss_t${crypto.randomBytes(5).toString('hex')}`,
     ...env,
   });
 }
