@@ -37,6 +37,10 @@ import { badgeRoutes } from './badges/routes';
 import { JobQueue } from './jobs/queue';
 import { Progress } from './progress/service';
 import { earnerHomeData, progressRoutes } from './progress/routes';
+import { reviewRoutes } from './review/routes';
+import { noAward, noEvidence, type EvidenceSource, type OnAward, type ReviewDeps } from './review/ports';
+import { PASSBACK_JOB } from './review/service';
+import { runPassback, type PassbackJob } from './review/passback';
 
 export interface App {
   app: Express;
@@ -48,6 +52,8 @@ export interface App {
   canvas: CanvasAccess;
   /** The catalog reads Canvas courses through this; the Canvas client (or a test) sets it. */
   catalog: { setCourseReader(factory: CourseReaderFactory): void };
+  /** The review reads evidence through an EvidenceSource and awards through a hook; the progress and award features set them. */
+  review: { deps: ReviewDeps; setEvidenceSource(source: EvidenceSource): void; setOnAward(hook: OnAward): void };
   /** The credential engine: issue, revoke, verify Open Badges 3.0 (the award command calls it). */
   badges: Badges;
   /** The durable job queue; `startServer` starts it after migrations and stops it first on the way down. */
@@ -136,6 +142,9 @@ export async function createApp(config: Config, db: Database): Promise<App> {
 
   const catalogDeps = { db, courseReader: canvasCourseReader(canvas), publicUrl: config.publicUrl };
   const progressDeps = { progress, sessionTtlMinutes: config.sessionTtlMinutes };
+  const reviewDeps: ReviewDeps = { db, evidence: noEvidence, onAward: noAward, jobs, canvas };
+  // Jobs are defined before the queue starts (startServer starts it after createApp).
+  jobs.define<PassbackJob>({ name: PASSBACK_JOB, retryLimit: 10, retryDelaySeconds: 30, handler: async (data) => void (await runPassback(reviewDeps, data)) });
   const routes = [
     ...homeRoutes({ tenants, earnerHome: earnerHomeData(progressDeps) }),
     ...deepLinkingRoutes({ config, lti, choices: catalogChoices({ config, catalog: catalogDeps }) }),
@@ -143,6 +152,7 @@ export async function createApp(config: Config, db: Database): Promise<App> {
     ...catalogRoutes(catalogDeps),
     ...catalogPages(catalogDeps),
     ...progressRoutes(progressDeps),
+    ...reviewRoutes(reviewDeps),
   ];
   for (const p of catalogBodyParsers()) app.use(p.path, p.handler);
   // The two no-JavaScript badge upload forms post multipart/form-data (src/catalog/multipart.ts).
@@ -173,6 +183,15 @@ export async function createApp(config: Config, db: Database): Promise<App> {
     catalog: {
       setCourseReader(factory) {
         catalogDeps.courseReader = factory;
+      },
+    },
+    review: {
+      deps: reviewDeps,
+      setEvidenceSource(source) {
+        reviewDeps.evidence = source;
+      },
+      setOnAward(hook) {
+        reviewDeps.onAward = hook;
       },
     },
     async close() {

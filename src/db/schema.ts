@@ -9,3 +9,4 @@ export * from '../canvas/schema';
 export * from '../catalog/schema';
 export * from '../badges/schema';
 export * from '../progress/schema';
+export * from '../review/schema';

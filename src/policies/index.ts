@@ -34,6 +34,20 @@ const seesCatalogItem: Rule = (ctx, r) => {
   return r.state === 'retired' || ctx.course?.id === r.courseId;
 };
 
+/** An item under review (its course) and the courses the person reviews (see review/service.ts: reviewScope). */
+interface ReviewTarget {
+  courseId: string;
+  scope: { all: boolean; courseIds: string[] };
+}
+const isReviewTarget = (r: unknown): r is ReviewTarget => typeof r === 'object' && r !== null && typeof (r as ReviewTarget).courseId === 'string' && typeof (r as ReviewTarget).scope === 'object';
+
+/** Admins review anything in the tenant; reviewers the courses they review (all of them for district reviewers). */
+const reviewsItem: Rule = (ctx, r) => {
+  if (!isReviewTarget(r)) return false;
+  if (ctx.roles.includes('admin')) return true;
+  return ctx.roles.includes('reviewer') && (r.scope.all || r.scope.courseIds.includes(r.courseId));
+};
+
 export const RULES = {
   'home.view': () => true,
   // The catalog (docs/catalog.md). Route-level actions first, then the per-item ones commands check.
@@ -57,6 +71,17 @@ export const RULES = {
   'progress.course': anyOf('designer', 'admin'),
   'progress.sync': anyOf('designer', 'admin'),
   'progress.settings': anyOf('admin'),
+  // The review (docs/review.md).
+  'review.queue': anyOf('reviewer', 'admin'),
+  'review.item': reviewsItem,
+  /** Review settings, exemplars, sections: the credential's designers (checked per credential) and admins. */
+  'review.configure': anyOf('designer', 'admin'),
+  /** Agreement figures: admins and designers see everyone's; reviewers their own. */
+  'review.calibration': anyOf('reviewer', 'designer', 'admin'),
+  'review.audit': anyOf('admin'),
+  'review.assign': anyOf('admin'),
+  /** An earner's own decisions and feedback (what they see is filtered to themselves). */
+  'review.feedback': () => true,
 } satisfies Record<string, Rule>;
 
 export type Action = keyof typeof RULES;

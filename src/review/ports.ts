@@ -1,0 +1,65 @@
+import type { Database, Orm } from '../db/database';
+import type { JobQueue } from '../jobs/queue';
+import type { CanvasAccess } from '../canvas/access';
+import type { ReviewItemRow, ReviewRow } from './schema';
+
+/**
+ * What the review needs from the rest of microcred, as interfaces, so it does not depend on how the progress
+ * engine (issue 4) stores evidence or how awards (issue 6) are made. The lead wires the real ones at merge.
+ */
+
+export interface EvidenceAttachment {
+  id: string;
+  filename: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+}
+
+/** A Canvas rubric assessment as Canvas returns it (criterion id → points, rating, comment). */
+export type CanvasRubricAssessment = Record<string, { points?: number | null; rating_id?: string | null; comments?: string | null }>;
+
+export interface EvidenceSnapshot {
+  /** The online text entry; may be HTML (Canvas's rich text). Always rendered as plain text. */
+  text?: string;
+  url?: string;
+  attempt: number;
+  submittedAt: Date | string;
+  attachments: EvidenceAttachment[];
+  canvasRubricAssessment?: CanvasRubricAssessment;
+}
+
+export interface EvidenceFile {
+  bytes: Buffer;
+  contentType: string;
+  filename: string;
+}
+
+/** Reads the progress engine's evidence snapshots. Both answer undefined for an id of another tenant. */
+export interface EvidenceSource {
+  snapshot(tenantId: string, snapshotId: string): Promise<EvidenceSnapshot | undefined>;
+  attachment(tenantId: string, attachmentId: string): Promise<EvidenceFile | undefined>;
+}
+
+/** Until the progress engine is wired, no evidence exists. */
+export const noEvidence: EvidenceSource = {
+  snapshot: () => Promise.resolve(undefined),
+  attachment: () => Promise.resolve(undefined),
+};
+
+/**
+ * Called inside the decision's transaction when an item is awarded (issue 6 issues the credential there, with
+ * its outbox rows, so a decision and its award commit together or not at all).
+ */
+export type OnAward = (deps: ReviewDeps, e: { tx: Orm; item: ReviewItemRow; decision: ReviewRow }) => Promise<void>;
+
+export const noAward: OnAward = () => Promise.resolve();
+
+export interface ReviewDeps {
+  db: Database;
+  evidence: EvidenceSource;
+  onAward: OnAward;
+  /** Null only in unit tests that never decide "not yet". */
+  jobs: JobQueue | null;
+  canvas: CanvasAccess | null;
+}
