@@ -10,3 +10,4 @@ export * from '../catalog/schema';
 export * from '../badges/schema';
 export * from '../progress/schema';
 export * from '../review/schema';
+export * from '../awards/schema';
