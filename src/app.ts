@@ -38,7 +38,8 @@ import { JobQueue } from './jobs/queue';
 import { Progress } from './progress/service';
 import { earnerHomeData, progressRoutes } from './progress/routes';
 import { reviewRoutes } from './review/routes';
-import { noAward, noEvidence, type EvidenceSource, type OnAward, type ReviewDeps } from './review/ports';
+import { snapshotEvidenceSource, submitLatestSnapshot, submitWaitingSnapshots, progressFollowsReview } from './progress/toReview';
+import { noAward, type EvidenceSource, type OnAward, type ReviewDeps } from './review/ports';
 import { PASSBACK_JOB } from './review/service';
 import { runPassback, type PassbackJob } from './review/passback';
 
@@ -142,7 +143,9 @@ export async function createApp(config: Config, db: Database): Promise<App> {
 
   const catalogDeps = { db, courseReader: canvasCourseReader(canvas), publicUrl: config.publicUrl };
   const progressDeps = { progress, sessionTtlMinutes: config.sessionTtlMinutes };
-  const reviewDeps: ReviewDeps = { db, evidence: noEvidence, onAward: noAward, jobs, canvas };
+  const reviewDeps: ReviewDeps = { db, evidence: snapshotEvidenceSource(db.orm), onAward: noAward, progress: progressFollowsReview, jobs, canvas };
+  progress.next.afterSnapshot = (job) => submitLatestSnapshot(reviewDeps, job);
+  progress.next.afterRefresh = (job) => submitWaitingSnapshots(reviewDeps, job.tenantId, job.canvasUserId);
   // Jobs are defined before the queue starts (startServer starts it after createApp).
   jobs.define<PassbackJob>({ name: PASSBACK_JOB, retryLimit: 10, retryDelaySeconds: 30, handler: async (data) => void (await runPassback(reviewDeps, data)) });
   const routes = [

@@ -51,7 +51,11 @@ export function evidenceOf(sub: Pick<CanvasSubmission, 'id' | 'attempt' | 'submi
   return { state: 'submitted', submissionId: sub.id, attempt: sub.attempt ?? 1, submittedAt: sub.submitted_at ?? null };
 }
 
-export function evaluate(req: Requirement, modules: Pick<CanvasModule, 'id' | 'state' | 'completed_at'>[], evidence: EvidenceFacts, previous?: ProgressState): Evaluation {
+/**
+ * `previous` is the stored state and the evidence attempt it was computed from: “in review” and “awarded” belong to
+ * the review, and “returned” (not yet) stays until Canvas has a newer attempt, which is a resubmission.
+ */
+export function evaluate(req: Requirement, modules: Pick<CanvasModule, 'id' | 'state' | 'completed_at'>[], evidence: EvidenceFacts, previous?: { state: ProgressState; evidenceAttempt: number | null }): Evaluation {
   const byId = new Map(modules.map((m) => [m.id, m]));
   const required = [...new Set(req.moduleIds)];
   const doneModuleIds = required.filter((id) => {
@@ -64,7 +68,8 @@ export function evaluate(req: Requirement, modules: Pick<CanvasModule, 'id' | 's
   const allDone = modulesDone === modulesTotal && missingModuleIds.length === 0;
   const submitted = evidence.state === 'submitted';
   let state: ProgressState;
-  if (previous && OWNED_LATER.includes(previous)) state = previous;
+  if (previous && OWNED_LATER.includes(previous.state)) state = previous.state;
+  else if (previous?.state === 'returned' && (evidence.attempt ?? 0) <= (previous.evidenceAttempt ?? 0)) state = 'returned';
   else if (allDone && submitted) state = 'ready_for_review';
   else if (modulesDone === 0 && !submitted) state = 'not_started';
   else state = 'in_progress';
@@ -87,6 +92,7 @@ export function summarize(p: { state: ProgressState; modulesDone: number; module
   let s = parts.join('; ');
   if (p.state === 'ready_for_review') s += ' — ready for review';
   if (p.state === 'in_review') s += ' — being reviewed';
+  if (p.state === 'returned') s += ' — not yet: read the feedback and submit again in Canvas';
   return s;
 }
 
@@ -96,7 +102,7 @@ export function summarize(p: { state: ProgressState; modulesDone: number; module
  */
 export function snapshotDue(e: Pick<Evaluation, 'state' | 'evidence'>, snapshotAttempt: number | null): boolean {
   if (e.evidence.state !== 'submitted' || e.evidence.attempt === null) return false;
-  if (e.state !== 'ready_for_review' && e.state !== 'in_review') return false;
+  if (e.state !== 'ready_for_review' && e.state !== 'in_review' && e.state !== 'returned') return false;
   return snapshotAttempt === null || e.evidence.attempt > snapshotAttempt;
 }
 

@@ -43,6 +43,11 @@ export class Progress {
   readonly repo: ProgressRepository;
   readonly sync: ProgressSync;
   private readonly log: Logger;
+  /**
+   * What happens next (set by the app once the review exists): after a snapshot job, the newest evidence goes to
+   * review; after an earner's refresh, evidence that waited for them to be known goes too.
+   */
+  readonly next: { afterSnapshot?: (job: SnapshotJob) => Promise<unknown>; afterRefresh?: (job: RefreshUserJob) => Promise<unknown> } = {};
 
   constructor(
     private readonly deps: {
@@ -93,6 +98,7 @@ export class Progress {
       pollingIntervalSeconds: 0.5,
       handler: async (data) => {
         await this.sync.refreshUser(data);
+        await this.next.afterRefresh?.(data);
       },
     });
     q.define<SnapshotJob>({
@@ -104,6 +110,7 @@ export class Progress {
       concurrency: 2,
       handler: async (data) => {
         await snapshotEvidence({ repo: this.repo, client: (c, a) => this.clientFor(c, a), maxFileBytes: this.sync.options.maxFileBytes }, data);
+        await this.next.afterSnapshot?.(data);
       },
     });
     q.define<ImportRosterJob>({

@@ -204,7 +204,7 @@ export class ProgressSync {
         const evaluations = attached.map((a) => {
           const row = rows.find((p) => p.credentialId === a.credentialId);
           const modules = row ? storedModules(row, a.moduleIds) : [];
-          return { a, ev: evaluate({ moduleIds: a.moduleIds, assignmentId: a.assignmentId }, modules, this.evidenceFor(a, id, evidence, existing, missingAssignments), row?.state) };
+          return { a, ev: evaluate({ moduleIds: a.moduleIds, assignmentId: a.assignmentId }, modules, this.evidenceFor(a, id, evidence, existing, missingAssignments), row) };
         });
         await this.commit(tenantId, courseId, id, evaluations, existing, undefined);
         report.evidenceUpdated += 1;
@@ -314,7 +314,7 @@ export class ProgressSync {
 }
 
 function previousOf(existing: Map<string, CredentialProgressRow[]>, id: string, credentialId: string) {
-  return existing.get(id)?.find((p) => p.credentialId === credentialId)?.state;
+  return existing.get(id)?.find((p) => p.credentialId === credentialId);
 }
 
 /** The module results stored for an earner, as the engine reads modules: done, not done, or missing in Canvas. */

@@ -55,10 +55,21 @@ export type OnAward = (deps: ReviewDeps, e: { tx: Orm; item: ReviewItemRow; deci
 
 export const noAward: OnAward = () => Promise.resolve();
 
+/**
+ * Told, inside the same transaction, when an item is queued or decided, so the earner's progress follows the
+ * review (in review → returned or awarded). The progress engine provides it.
+ */
+export interface ProgressPort {
+  itemChanged(tx: Orm, item: ReviewItemRow): Promise<void>;
+}
+
+export const noProgress: ProgressPort = { itemChanged: () => Promise.resolve() };
+
 export interface ReviewDeps {
   db: Database;
   evidence: EvidenceSource;
   onAward: OnAward;
+  progress: ProgressPort;
   /** Null only in unit tests that never decide "not yet". */
   jobs: JobQueue | null;
   canvas: CanvasAccess | null;

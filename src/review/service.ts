@@ -89,7 +89,7 @@ export interface SubmitForReviewInput {
  * closed (not queued), so the earner and the district can see why.
  */
 export async function submitForReview(deps: ReviewDeps, input: SubmitForReviewInput): Promise<ReviewItemRow> {
-  return inTransaction(deps, async (repo) => {
+  return inTransaction(deps, async (repo, tx) => {
     const existing = await repo.findAttempt(input.tenantId, input.earnerId, input.versionId, input.attempt);
     if (existing) return existing;
     const earlier = (await repo.itemsOfEarner(input.tenantId, input.earnerId, input.credentialId)).filter((i) => i.attempt !== input.attempt || i.versionId !== input.versionId);
@@ -115,6 +115,7 @@ export async function submitForReview(deps: ReviewDeps, input: SubmitForReviewIn
     });
     if (!row) return (await repo.findAttempt(input.tenantId, input.earnerId, input.versionId, input.attempt))!;
     await repo.audit(input.tenantId, { itemId: row.id, actorId: input.earnerId, action: 'submit', detail: { attempt: input.attempt, snapshotId: input.snapshotId, previousItemId: row.previousItemId, closedReason } });
+    await deps.progress.itemChanged(tx, row);
     return row;
   });
 }
@@ -302,6 +303,7 @@ export async function decide(deps: ReviewDeps, ctx: SessionContext, id: string, 
     const status = final.decision === 'award' ? 'awarded' : 'not_yet';
     await repo.updateItem(ctx.tenant.id, item.id, { status, decidedAt: new Date(), decisionReviewId: final.id, claimedBy: null, claimedAt: null });
     const decided = (await repo.findItem(ctx.tenant.id, item.id))!;
+    await deps.progress.itemChanged(tx, decided);
     if (status === 'awarded') await deps.onAward(deps, { tx, item: decided, decision: final });
     else if (deps.jobs) await deps.jobs.send(PASSBACK_JOB, { tenantId: ctx.tenant.id, itemId: item.id }, { tx, singletonKey: item.id });
     return { outcome: status, item: decided, review };

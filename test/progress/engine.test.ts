@@ -48,8 +48,16 @@ describe('the progress engine', () => {
   });
 
   it('never moves an awarded earner back', () => {
-    expect(evaluate(req, [], evidenceOf(undefined), 'awarded').state).toBe('awarded');
+    expect(evaluate(req, [], evidenceOf(undefined), { state: 'awarded', evidenceAttempt: 1 }).state).toBe('awarded');
     expect(summarize({ state: 'awarded', modulesDone: 0, modulesTotal: 4, evidence: { state: 'missing', attempt: null } })).toBe('Awarded');
+  });
+
+  it('keeps “returned” (not yet) until Canvas has a newer attempt, which is ready for review again', () => {
+    const all = ['1', '2', '3', '4'].map((id) => mod(id, true));
+    expect(evaluate(req, all, evidenceOf(sub({ attempt: 1 })), { state: 'returned', evidenceAttempt: 1 }).state).toBe('returned');
+    const resubmitted = evaluate(req, all, evidenceOf(sub({ attempt: 2 })), { state: 'returned', evidenceAttempt: 1 });
+    expect(resubmitted.state).toBe('ready_for_review');
+    expect(snapshotDue(resubmitted, 1)).toBe(true);
   });
 
   it('asks for a snapshot when ready and for every new attempt after that', () => {
