@@ -11,7 +11,7 @@ export const STATE_LABELS: Record<ProgressState, string> = {
   in_progress: 'In progress',
   ready_for_review: 'Ready for review',
   in_review: 'In review',
-  returned: 'Returned',
+  returned: 'Not yet — feedback waiting',
   awarded: 'Awarded',
 };
 const STATE_PILL: Record<ProgressState, string> = {

@@ -108,6 +108,14 @@ describe('evidence from Canvas goes to review, and the outcome comes back to pro
     const d = await decideApi(reviewer, first!.id, { scores: lowest, decision: 'not_yet', feedback: 'Add your students’ reflections.' });
     expect(d.status).toBe(200);
     expect(await progressOf()).toMatchObject({ state: 'returned' });
+    // The educator's home says so and leads to the feedback per criterion.
+    const { page: home } = await stack.launch(String(earner), { courseId: '1' });
+    expect(home.body).toContain('Not yet — feedback waiting');
+    const link = /href="([^"]+\/review\/feedback)"/.exec(home.body)?.[1];
+    expect(link).toBeDefined();
+    const feedback = await sessionOf(home).api('/review/feedback');
+    expect(feedback.status).toBe(200);
+    expect(await feedback.text()).toContain('Add your students’ reflections.');
     // A sync that sees the same attempt leaves it returned.
     await stack.tool.app.progress.sync.refreshUser({ tenantId, courseId, canvasUserId: String(earner) });
     expect((await progressOf())?.state).toBe('returned');
