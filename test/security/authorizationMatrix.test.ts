@@ -15,8 +15,9 @@ import { sessionOf } from '../support/session';
  */
 const MARKER = 'MATRIX-SECRET-A-7f3c';
 
-type Role = 'earner' | 'designer' | 'reviewer' | 'admin';
-const USERS: Record<Role, string> = { earner: '101', designer: '2', reviewer: '4', admin: '1' };
+type Role = 'earner' | 'designer' | 'reviewer' | 'admin' | 'recognizer';
+/** Canvas users of the scenario; 108 is an educator the district granted the recognizer role (reads reports). */
+const USERS: Record<Role, string> = { earner: '101', designer: '2', reviewer: '4', admin: '1', recognizer: '108' };
 
 describe('authorization matrix over the route table', () => {
   let stack: Stack;
@@ -31,12 +32,25 @@ describe('authorization matrix over the route table', () => {
     const b = createSandbox({ baseUrl: `http://localhost:${port}`, scenario: loadScenario(path.resolve('config/scenarios/tech-leader-1.json')) });
     closeB = (await b.listen(port, '127.0.0.1')).close;
     const installedB = await connectToolToSandbox(stack.tool.app, stack.config, b, 'District B');
-    for (const [role, user] of Object.entries(USERS)) {
-      sessions.set(`A:${role}`, sessionOf((await stack.launch(user)).page));
+    // The recognizer grant: made after a first launch (microcred must know the person), effective from the next.
+    const tenants = stack.tool.app.repos.tenants;
+    const grantRecognizer = async (launch: () => Promise<unknown>, issuer: string, clientId: string, deploymentId: string) => {
+      await launch();
+      const t = (await tenants.findByLtiKey(issuer, clientId, deploymentId))!;
+      const [u] = (await stack.tool.db.sql.query<{ id: string }>('SELECT id FROM users WHERE tenant_id = $1 AND canvas_user_id = $2', [t.id, USERS.recognizer])).rows;
+      await tenants.grant(t.id, u!.id, 'recognizer', null, null);
+    };
+    const launchB = (user: string) => {
       const init = b.loginInitiation({ userId: user, courseId: '101', toolId: installedB.toolId });
       const u = new URL(init.url);
       for (const [k, v] of Object.entries(init.params)) u.searchParams.set(k, v);
-      sessions.set(`B:${role}`, sessionOf(await new Browser({ topLevelHost: new URL(b.baseUrl).host }).get(u.toString())));
+      return new Browser({ topLevelHost: new URL(b.baseUrl).host }).get(u.toString());
+    };
+    await grantRecognizer(() => stack.launch(USERS.recognizer), stack.sandbox.issuer, stack.clientId, stack.deploymentId);
+    await grantRecognizer(() => launchB(USERS.recognizer), b.issuer, installedB.clientId, installedB.deploymentId);
+    for (const [role, user] of Object.entries(USERS)) {
+      sessions.set(`A:${role}`, sessionOf((await stack.launch(user)).page));
+      sessions.set(`B:${role}`, sessionOf(await launchB(user)));
     }
     // District A's data, with a marker that must never reach district B.
     const designer = sessions.get('A:designer')!;
@@ -87,6 +101,23 @@ describe('authorization matrix over the route table', () => {
     expect(ownDataSeen).toBeGreaterThan(5);
   }, 300_000);
 
+  it('refuses every state change without the session’s CSRF token', async () => {
+    const admin = sessions.get('A:admin')!;
+    const failures: string[] = [];
+    const changing = ROUTE_TABLE.filter((r) => r.method !== 'get');
+    expect(changing.length).toBeGreaterThan(20);
+    for (const route of changing) {
+      for (const token of [undefined, 'forged-token']) {
+        const headers: Record<string, string> = { Accept: 'application/json', 'Content-Type': 'application/json' };
+        if (token) headers['X-CSRF-Token'] = token;
+        const res = await fetch(admin.base + concretePath(route.path), { method: route.method.toUpperCase(), headers, body: '{}' });
+        const body = await res.text();
+        if (res.status !== 403 || !/did not come from microcred|CSRF|form/i.test(body)) failures.push(`${route.method.toUpperCase()} ${route.path} (${token ?? 'no token'}): ${res.status} ${body.slice(0, 80)}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
   it('gives nothing without a session', async () => {
     const failures: string[] = [];
     for (const route of ROUTE_TABLE) {
@@ -100,7 +131,7 @@ describe('authorization matrix over the route table', () => {
 
 /** What the route-level policy says for a role in its own course (per-item rules are checked by the handlers). */
 function policyAllows(action: keyof typeof RULES, role: Role): boolean {
-  const roles = { earner: ['earner'], designer: ['designer'], reviewer: ['reviewer'], admin: ['admin'] }[role];
+  const roles = { earner: ['earner'], designer: ['designer'], reviewer: ['reviewer'], admin: ['admin'], recognizer: ['recognizer', 'earner'] }[role];
   const ctx = { roles, course: { id: 'c' }, tenant: { id: 't' }, user: { id: 'u' } } as never;
   try {
     return (RULES[action] as (c: never, r?: unknown) => boolean)(ctx);
