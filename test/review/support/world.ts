@@ -55,8 +55,8 @@ export interface World {
   stop(): Promise<void>;
 }
 
-export async function startWorld(): Promise<World> {
-  const stack = await startStack({ scenario: reviewScenario() });
+export async function startWorld(o: { scenario?: Scenario } = {}): Promise<World> {
+  const stack = await startStack({ scenario: o.scenario ?? reviewScenario() });
   const evidence = new MemoryEvidence();
   stack.tool.app.review.setEvidenceSource(evidence);
   const sessions = new Map<string, Api>();
