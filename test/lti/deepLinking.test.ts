@@ -34,6 +34,41 @@ describe('Deep Linking from Canvas', () => {
     expect(forged.body).toContain('did not come from microcred');
   });
 
+  it('refuses forged deep linking: a choice never offered, an ordinary launch, an altered or replayed response', async () => {
+    const before = stack.sandbox.data.moduleItems.length;
+    // A choice the page never offered (another district's credential, or made up): nothing is signed.
+    const { page, browser } = await stack.launch('2', { placement: 'link_selection', messageType: 'LtiDeepLinkingRequest' });
+    const form = parseForm(page.body)!;
+    const bogus = await browser.post(new URL(form.action, page.url).toString(), { _csrf: form.fields._csrf!, choice: 'graded:00000000-0000-4000-8000-000000000000' });
+    expect(bogus.status).toBe(400);
+    expect(bogus.body).not.toContain('name="JWT"');
+    // A session from an ordinary (resource link) launch cannot make a deep linking response.
+    const ordinary = await stack.launch('2');
+    const api = sessionOf(ordinary.page);
+    const res = await fetch(`${api.base}/deep-linking`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-CSRF-Token': api.csrf }, body: new URLSearchParams({ _csrf: api.csrf, choice: 'home' }).toString() });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('only works from a Canvas “add content” launch');
+    // A genuine response, altered on its way to Canvas, or sent twice: Canvas (the sandbox) refuses both.
+    const done = await browser.post(new URL(form.action, page.url).toString(), { _csrf: form.fields._csrf!, choice: 'home' });
+    expect(done.status).toBe(200);
+    const returned = browser.history.find((p) => p.body.includes('name="JWT"'))!;
+    const signed = /name="JWT" value="([^"]+)"/.exec(returned.body)![1]!;
+    const returnUrl = /action="([^"]+)"/.exec(returned.body)![1]!.replace(/&amp;/g, '&');
+    const [h, payload, sig] = signed.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+    const items = claims['https://purl.imsglobal.org/spec/lti-dl/claim/content_items'] as { url?: string }[];
+    items[0]!.url = 'https://evil.example/launch';
+    const altered = `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${sig}`;
+    const post = (jwt: string) => fetch(returnUrl, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ JWT: jwt }).toString() });
+    const a = await post(altered);
+    expect(a.status).toBe(400);
+    expect(await a.text()).toMatch(/JWT verification failed/);
+    const replay = await post(signed);
+    expect(replay.status).toBe(400);
+    expect(await replay.text()).toMatch(/nonce has already been used/);
+    expect(stack.sandbox.data.moduleItems.length).toBe(before + 1);
+  });
+
   it('asks again when nothing was chosen', async () => {
     const { page, browser } = await stack.launch('2', { placement: 'link_selection', messageType: 'LtiDeepLinkingRequest' });
     const form = parseForm(page.body)!;
