@@ -8,6 +8,8 @@
  *  - .alert[data-dismissible]: gets a "Dismiss" button.
  *  - [data-dialog-open="id"] opens <dialog id="id"> as a modal; [data-dialog-close] closes it.
  *  - [data-js-only]: shown only when this script runs (e.g. a "Keyboard shortcuts" button).
+ *  - Inside Canvas's iframe: tells Canvas the page's height (lti.frameResize), so the frame has no scrollbar of
+ *    its own and the page scrolls as one.
  */
 (function () {
   'use strict';
@@ -107,5 +109,23 @@
     document.addEventListener('DOMContentLoaded', init);
   } else {
     init();
+  }
+  // --- Canvas iframe height ------------------------------------------------------------
+  if (window.parent !== window && typeof ResizeObserver === 'function') {
+    let sent = 0;
+    let pending = false;
+    const report = function () {
+      pending = false;
+      const height = Math.ceil(document.documentElement.scrollHeight);
+      if (Math.abs(height - sent) < 2) return;
+      sent = height;
+      // The height is not secret, and Canvas's origin is not known to the page: '*' is what Canvas documents.
+      window.parent.postMessage({ subject: 'lti.frameResize', height: height }, '*');
+    };
+    new ResizeObserver(function () {
+      if (pending) return;
+      pending = true;
+      window.requestAnimationFrame(report);
+    }).observe(document.body);
   }
 })();

@@ -21,6 +21,14 @@
       try { data = JSON.parse(data); } catch { return; }
     }
     if (!data || typeof data.subject !== 'string' || data.subject.indexOf('lti.') !== 0 || /\.response$/.test(data.subject)) return;
+    if (data.subject === 'lti.frameResize') {
+      // As Canvas does: the tool's frame takes the height it asks for (no reply is sent).
+      var h = Number(String(data.height).replace(/px$/, ''));
+      Array.prototype.forEach.call(document.querySelectorAll('iframe.tool-frame'), function (f) {
+        if (f.contentWindow === event.source && h > 0) f.style.height = Math.min(h, 20000) + 'px';
+      });
+      return;
+    }
     var base = { subject: data.subject + '.response', message_id: data.message_id };
     if (SUPPORTED.indexOf(data.subject) < 0) {
       // The launch page relays other lti.* messages in real Canvas; here only the storage subjects exist.

@@ -124,6 +124,10 @@ describe('the review in headless Chromium', () => {
     const frame = (await frameEl.contentFrame())!;
     await frame.waitForSelector('h1.page-header__title');
     expect(await frame.textContent('h1')).toBe('Review evidence');
+    // The page tells Canvas its height (lti.frameResize), and the frame takes it.
+    await page.waitForFunction(() => (document.querySelector('iframe[name="tool_content"]') as HTMLIFrameElement).style.height !== '');
+    const [frameHeight, contentHeight] = await Promise.all([frameEl.evaluate((f) => parseInt((f as HTMLIFrameElement).style.height, 10)), frame.evaluate(() => document.documentElement.scrollHeight)]);
+    expect(Math.abs(frameHeight - contentHeight)).toBeLessThan(4);
 
     await tabTo(page, frame, (e) => e.text === 'Open the review queue');
     await page.keyboard.press('Enter');
