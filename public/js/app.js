@@ -111,7 +111,7 @@
     init();
   }
   // --- Canvas iframe height ------------------------------------------------------------
-  if (window.parent !== window && typeof ResizeObserver === 'function') {
+  if (window.parent !== window && typeof window.ResizeObserver === 'function') {
     let sent = 0;
     let pending = false;
     const report = function () {
@@ -122,7 +122,7 @@
       // The height is not secret, and Canvas's origin is not known to the page: '*' is what Canvas documents.
       window.parent.postMessage({ subject: 'lti.frameResize', height: height }, '*');
     };
-    new ResizeObserver(function () {
+    new window.ResizeObserver(function () {
       if (pending) return;
       pending = true;
       window.requestAnimationFrame(report);
