@@ -5,7 +5,6 @@ import { createSandbox, loadScenario } from '../../src/sandbox';
 import { connectToolToSandbox } from '../../src/sandbox/connectTool';
 import { freePort } from '../support/stack';
 import { Browser } from '../support/browser';
-import { sessionOf } from '../support/session';
 import { JOBS } from '../../src/progress/service';
 import { REVOCATION_REASON } from '../../src/privacy/deletion';
 import { TableEvidence, submitStored, PDF } from './support';
