@@ -104,7 +104,7 @@ describe('accessibility of every page', () => {
       // Reflow (WCAG 1.4.10): at 320 CSS px nothing but tables and code may scroll sideways.
       await page.setViewportSize({ width: 320, height: 640 });
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-      const wide = overflow > 1 ? await page.evaluate(() => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !e.parentElement?.closest('.table-scroll, pre')).slice(0, 5).map((e) => `${e.tagName.toLowerCase()}.${String(e.className).replace(/ /g, '.')}`)) : [];
+      const wide = overflow > 1 ? await page.evaluate(() => Array.from(document.querySelectorAll('body *')).filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !e.parentElement?.closest('.table-scroll, pre')).slice(0, 5).map((e) => `${e.tagName.toLowerCase()}.${String(e.className).replace(/ /g, '.')}`)) : [];
       await page.screenshot({ path: path.join(OUT, `${file}.320.png`), fullPage: true });
       results.push({ name, url, status, expectStatus, violations: violations.filter((v) => SERIOUS.includes(v.impact)), overflow, wide });
     } finally {
