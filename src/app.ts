@@ -42,6 +42,8 @@ import { snapshotEvidenceSource, submitLatestSnapshot, submitWaitingSnapshots, p
 import { noAward, type EvidenceSource, type OnAward, type ReviewDeps } from './review/ports';
 import { PASSBACK_JOB } from './review/service';
 import { runPassback, type PassbackJob } from './review/passback';
+import { privacyRoutes } from './privacy/routes';
+import { purgeExpiredEvidence, RETENTION_CRON, RETENTION_JOB, withRetention, type RetentionRun } from './privacy/retention';
 
 export interface App {
   app: Express;
@@ -61,6 +63,8 @@ export interface App {
   jobs: JobQueue;
   /** Progress from Canvas: sync jobs, fast refreshes, Live Events, evidence snapshots (docs/progress.md). */
   progress: Progress;
+  /** Privacy (docs/privacy.md): the evidence retention job (daily; `purgeNow` runs it at once). */
+  privacy: { purgeNow(now?: Date): Promise<RetentionRun>; schedule(): Promise<void> };
   /** Stops timers and ltijs; the caller closes the HTTP server and the database. */
   close(): Promise<void>;
 }
@@ -143,11 +147,15 @@ export async function createApp(config: Config, db: Database): Promise<App> {
 
   const catalogDeps = { db, courseReader: canvasCourseReader(canvas), publicUrl: config.publicUrl };
   const progressDeps = { progress, sessionTtlMinutes: config.sessionTtlMinutes };
-  const reviewDeps: ReviewDeps = { db, evidence: snapshotEvidenceSource(db.orm), onAward: noAward, progress: progressFollowsReview, jobs, canvas };
+  // Purged files (retention) show as such whatever source reads the snapshots.
+  const reviewDeps: ReviewDeps = { db, evidence: withRetention(db.sql, snapshotEvidenceSource(db.orm)), onAward: noAward, progress: progressFollowsReview, jobs, canvas };
   progress.next.afterSnapshot = (job) => submitLatestSnapshot(reviewDeps, job);
   progress.next.afterRefresh = (job) => submitWaitingSnapshots(reviewDeps, job.tenantId, job.canvasUserId);
   // Jobs are defined before the queue starts (startServer starts it after createApp).
   jobs.define<PassbackJob>({ name: PASSBACK_JOB, retryLimit: 10, retryDelaySeconds: 30, handler: async (data) => void (await runPassback(reviewDeps, data)) });
+  const retentionDays = config.privacy.evidenceRetentionDays;
+  const purgeNow = (now?: Date) => (retentionDays > 0 ? purgeExpiredEvidence(db, { retentionDays, now }) : Promise.resolve({ purged: 0, bytes: 0, batches: 0 }));
+  jobs.define<object>({ name: RETENTION_JOB, policy: 'singleton', retryLimit: 3, retryDelaySeconds: 600, expireInSeconds: 60 * 60, handler: async () => void (await purgeNow()) });
   const routes = [
     ...homeRoutes({ tenants, earnerHome: earnerHomeData(progressDeps) }),
     ...deepLinkingRoutes({ config, lti, choices: catalogChoices({ config, catalog: catalogDeps }) }),
@@ -156,6 +164,7 @@ export async function createApp(config: Config, db: Database): Promise<App> {
     ...catalogPages(catalogDeps),
     ...progressRoutes(progressDeps),
     ...reviewRoutes(reviewDeps),
+    ...privacyRoutes({ db, badges, jobSchema: config.jobs.schema, retentionDays }),
   ];
   for (const p of catalogBodyParsers()) app.use(p.path, p.handler);
   // The two no-JavaScript badge upload forms post multipart/form-data (src/catalog/multipart.ts).
@@ -191,10 +200,17 @@ export async function createApp(config: Config, db: Database): Promise<App> {
     review: {
       deps: reviewDeps,
       setEvidenceSource(source) {
-        reviewDeps.evidence = source;
+        // Purged files (retention) show as such whatever source reads the snapshots.
+        reviewDeps.evidence = withRetention(db.sql, source);
       },
       setOnAward(hook) {
         reviewDeps.onAward = hook;
+      },
+    },
+    privacy: {
+      purgeNow,
+      async schedule() {
+        if (retentionDays > 0) await jobs.schedule(RETENTION_JOB, RETENTION_CRON, {}, 'privacy');
       },
     },
     async close() {

@@ -26,6 +26,7 @@ const Env = z.object({
   JOB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'JOB_SCHEMA must be a lower-case SQL identifier').default('pgboss'),
   SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   PROGRESS_SYNC_INTERVAL_MINUTES: z.coerce.number().int().min(0).max(24 * 60).default(15),
+  EVIDENCE_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).default(365),
   CANVAS_LIVE_EVENTS_JWKS_URL: z.url().default('https://8axpcl50e4.execute-api.us-east-1.amazonaws.com/main/jwks'),
 });
 
@@ -48,6 +49,8 @@ export type Config = {
   registrationAutoActivate: boolean;
   /** docs/progress.md: how often every course is synced with Canvas (0 = never on a schedule), and where Live Events keys are. */
   progress: { syncIntervalMinutes: number; liveEventsJwksUrl: string };
+  /** docs/privacy.md: days after the decision that evidence files are kept (0 = kept until someone deletes them). */
+  privacy: { evidenceRetentionDays: number };
   /** Whether this instance works background jobs (web-only instances set off), and pg-boss's schema. */
   jobs: { workers: boolean; schema: string };
 };
@@ -81,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sandbox: { enabled: e.SANDBOX === 'on', port: e.SANDBOX_PORT },
     jobs: { workers: e.JOB_WORKERS === 'on', schema: e.JOB_SCHEMA },
     registrationAutoActivate: (e.REGISTRATION_AUTO_ACTIVATE ?? (e.NODE_ENV === 'production' ? 'off' : 'on')) === 'on',
+    privacy: { evidenceRetentionDays: e.EVIDENCE_RETENTION_DAYS },
     progress: { syncIntervalMinutes: e.PROGRESS_SYNC_INTERVAL_MINUTES, liveEventsJwksUrl: e.CANVAS_LIVE_EVENTS_JWKS_URL },
   };
 }

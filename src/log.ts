@@ -4,6 +4,8 @@ import pino from 'pino';
  * The one logger. Tokens, cookies, id_tokens and personal data never reach the log: the paths below
  * are censored, and request URLs are logged through `redactUrl`.
  */
+const SECRET_KEYS = ['id_token', 'access_token', 'refresh_token', 'client_secret', 'client_assertion', 'password', 'token', 'secret', 'email', 'name', 'sortable_name', 'display_name'];
+
 export const logger = pino({
   level: process.env.LOG_LEVEL ?? (process.env.NODE_ENV === 'test' ? 'silent' : 'info'),
   base: { service: 'microcred' },
@@ -12,13 +14,19 @@ export const logger = pino({
       'req.headers.authorization',
       'req.headers.cookie',
       'res.headers["set-cookie"]',
-      '*.id_token',
-      '*.access_token',
-      '*.refresh_token',
-      '*.client_secret',
-      '*.password',
-      '*.email',
-      '*.name',
+      // Secrets and personal data at the top level, one level down ({ user: { email } }) and in errors' request
+      // configs (an HTTP client's error carries the request it sent: Authorization header, token form bodies).
+      ...SECRET_KEYS,
+      ...SECRET_KEYS.map((k) => `*.${k}`),
+      '*.headers.authorization',
+      '*.headers.Authorization',
+      '*.headers.cookie',
+      'err.config.headers.Authorization',
+      'err.config.headers.authorization',
+      'err.config.data',
+      'err.response.config',
+      'err.response.request',
+      'err.request',
     ],
     censor: '[redacted]',
   },

@@ -23,6 +23,7 @@ export async function startServer(config: Config, opts: { db?: Database; graceMs
   // After migrations: pg-boss installs its own schema, then every instance works the same queues.
   await app.jobs.start({ work: config.jobs.workers });
   await app.progress.schedule();
+  await app.privacy.schedule();
   const server = http.createServer(app.app);
   server.keepAliveTimeout = 65_000; // longer than typical load balancer idle timeouts
   await new Promise<void>((resolve, reject) => {

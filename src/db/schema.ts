@@ -11,3 +11,4 @@ export * from '../badges/schema';
 export * from '../progress/schema';
 export * from '../review/schema';
 export * from '../awards/schema';
+export * from '../privacy/schema';

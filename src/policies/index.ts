@@ -82,6 +82,8 @@ export const RULES = {
   'review.assign': anyOf('admin'),
   /** An earner's own decisions and feedback (what they see is filtered to themselves). */
   'review.feedback': () => true,
+  /** Privacy (docs/privacy.md): deleting a person's data, the evidence-access audit, the privacy log. */
+  'privacy.admin': anyOf('admin'),
 } satisfies Record<string, Rule>;
 
 export type Action = keyof typeof RULES;

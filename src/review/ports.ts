@@ -14,6 +14,8 @@ export interface EvidenceAttachment {
   contentType: string;
   size: number;
   sha256: string;
+  /** Set when the retention period ran out and the bytes were purged (src/privacy/retention.ts): metadata only. */
+  purgedAt?: Date | string;
 }
 
 /** A Canvas rubric assessment as Canvas returns it (criterion id → points, rating, comment). */

@@ -1,7 +1,7 @@
 import type { SessionContext } from '../lti/sessions';
 import { evaluate } from '../catalog/rules';
 import type { Rubric } from '../catalog/model';
-import { NotFoundError } from '../web/errors';
+import { AppError, NotFoundError } from '../web/errors';
 import { fileHeaders, formatSize, htmlToText, paragraphs, safeHttpUrl, viewerKind } from './evidence';
 import type { QueueQuery } from './model';
 import type { EvidenceSnapshot, ReviewDeps } from './ports';
@@ -94,7 +94,8 @@ export function presentEvidence(ctx: SessionContext, itemPath: string, snap: Evi
       size: a.size,
       sizeLabel: formatSize(a.size),
       sha256: a.sha256,
-      kind: viewerKind(a.contentType),
+      kind: a.purgedAt ? ('purged' as const) : viewerKind(a.contentType),
+      purgedAt: a.purgedAt ? new Date(a.purgedAt).toISOString() : null,
       url: `${ctx.base}${itemPath}/attachments/${encodeURIComponent(a.id)}`,
       downloadUrl: `${ctx.base}${itemPath}/attachments/${encodeURIComponent(a.id)}?download=1`,
     })),
@@ -202,6 +203,7 @@ export async function loadAttachment(deps: ReviewDeps, ctx: SessionContext, item
   const snap = await deps.evidence.snapshot(ctx.tenant.id, item.snapshotId);
   const meta = snap?.attachments.find((a) => a.id === attachmentId);
   if (!meta) throw new NotFoundError('file');
+  if (meta.purgedAt) throw new AppError(410, `This file was deleted on ${new Date(meta.purgedAt).toISOString().slice(0, 10)} when its retention period ended. Its SHA-256 was ${meta.sha256}.`, { title: 'File deleted', code: 'purged' });
   const file = await deps.evidence.attachment(ctx.tenant.id, attachmentId);
   if (!file) throw new NotFoundError('file');
   await repo.audit(ctx.tenant.id, { itemId: item.id, actorId: ctx.user.id, action: 'view_attachment', detail: { attachmentId, filename: meta.filename, download: o.download } });
