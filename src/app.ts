@@ -41,6 +41,9 @@ import { reviewRoutes } from './review/routes';
 import { noAward, noEvidence, type EvidenceSource, type OnAward, type ReviewDeps } from './review/ports';
 import { PASSBACK_JOB } from './review/service';
 import { runPassback, type PassbackJob } from './review/passback';
+import { Portfolio } from './portfolio/service';
+import { portfolioRoutes, publicPortfolioRoutes } from './portfolio/routes';
+import { reportRoutes } from './reports/routes';
 
 export interface App {
   app: Express;
@@ -134,6 +137,9 @@ export async function createApp(config: Config, db: Database): Promise<App> {
   // Public credential routes (no session): issuer and DID document, status lists, credentials, OB 2.0, /verify.
   const badges = new Badges({ orm: db.orm, publicUrl: config.publicUrl, secretKey: config.secretKey });
   app.use(badgeRoutes(badges));
+  // The public portfolio an earner chose to share (GET /portfolio/:slug; off = 404).
+  const portfolio = new Portfolio({ orm: db.orm, badges });
+  app.use(publicPortfolioRoutes(portfolio));
 
   // Canvas's OAuth2 redirect lands in a top-level window without the session path: the state names it.
   app.get('/canvas/oauth/callback', canvasOauthCallback({ access: canvas }));
@@ -153,10 +159,18 @@ export async function createApp(config: Config, db: Database): Promise<App> {
     ...catalogPages(catalogDeps),
     ...progressRoutes(progressDeps),
     ...reviewRoutes(reviewDeps),
+    ...portfolioRoutes({ portfolio, publicUrl: config.publicUrl }),
+    ...reportRoutes({ orm: db.orm }),
   ];
   for (const p of catalogBodyParsers()) app.use(p.path, p.handler);
   // The two no-JavaScript badge upload forms post multipart/form-data (src/catalog/multipart.ts).
   for (const p of ['/s/:token/catalog/credentials/:id/image', '/s/:token/admin/issuer']) app.use(p, multipartForms());
+  // Notification choices (PUT /me/preferences, the awards feature's route): an HTML form cannot send PUT, so the
+  // portfolio's no-JavaScript form posts `_method=PUT` and is passed on as the PUT it means. Only this path.
+  app.post('/s/:token/me/preferences', express.urlencoded({ extended: false, limit: '16kb' }), (req, _res, next) => {
+    if ((req.body as Record<string, unknown> | undefined)?._method === 'PUT') req.method = 'PUT';
+    next();
+  });
   app.use('/s/:token', sessionRouter({ sessions, routes }));
   const openapi = openApiDocument({ publicUrl: config.publicUrl, routes });
   app.get('/openapi.json', (_req, res) => res.json(openapi));
