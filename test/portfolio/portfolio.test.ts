@@ -79,7 +79,7 @@ describe('the portfolio', () => {
     expect(((await cred.json()) as { id: string }).id).toBe(b.pageUrl);
     expect(b.bakedUrl).toBe(`${b.pageUrl}/badge.svg`);
     const baked = await fetch(b.bakedUrl);
-    expect([baked.status, baked.headers.get('content-type')]).toEqual([200, 'image/svg+xml; charset=utf-8']);
+    expect([baked.status, baked.headers.get('content-type')]).toEqual([200, 'image/svg+xml']);
     expect(await baked.text()).toContain('<openbadges:credential>');
     // LinkedIn's add-to-profile form, filled in.
     const li = new URL(b.linkedInUrl!);
@@ -224,7 +224,7 @@ describe('the portfolio', () => {
 
     const res = await tamika.api('/me/export');
     expect(res.status).toBe(200);
-    expect(res.headers.get('content-disposition')).toMatch(/attachment; filename="microcred-my-data-\d{4}-\d{2}-\d{2}\.json"/);
+    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="?microcred-my-data-\d{4}-\d{2}-\d{2}\.json"?$/);
     const text = await res.text();
     const doc = JSON.parse(text) as Record<string, unknown> & {
       profile: { id: string; name: string; email: string };
