@@ -1,4 +1,4 @@
-/* global HTMLFormElement, FormData */
+/* global HTMLFormElement, Element */
 /*
  * The portfolio's small enhancements (every form also works without this file):
  *  - [data-print]: prints the page (the transcript's "Print or save as PDF").
