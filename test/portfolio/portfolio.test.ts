@@ -333,6 +333,21 @@ describe('the portfolio', () => {
     });
   });
 
+  it('labels a badge past its validUntil as expired, on the portfolio and the public page', async () => {
+    const [row] = await w.q<{ valid_until: Date | null }>('SELECT valid_until FROM issued_credentials WHERE id = $1', [older.credentialId]);
+    await w.q("UPDATE issued_credentials SET valid_until = now() - interval '1 day' WHERE id = $1", [older.credentialId]);
+    try {
+      const p = await json<PortfolioJson>(await tamika.api('/api/portfolio'));
+      expect(p.badges.find((b) => b.id === older.credentialId)).toMatchObject({ state: 'expired' });
+      expect(p.counts.valid).toBe(3);
+      const shared = await json<{ url: string }>(await tamika.api('/api/portfolio/sharing', { method: 'PUT', json: { public: true } }));
+      const html = await (await fetch(shared.url)).text();
+      expect(html).toMatch(/Tech Leader I: Google Workspace<\/h2><span class="pill pill--warning">Expired<\/span>/);
+    } finally {
+      await w.q('UPDATE issued_credentials SET valid_until = $2 WHERE id = $1', [older.credentialId, row!.valid_until]);
+    }
+  });
+
   // Keeps `allAt` and the helpers honest: a "not yet" decision leaves no award and no ledger entry.
   it('makes no award and no hours from a “not yet”', async () => {
     await w.notYet(103, allAt('meets', { 'ferpa-cipa': 'not-yet' }));
