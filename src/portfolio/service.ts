@@ -1,8 +1,8 @@
 import type { Orm } from '../db/database';
 import type { Badges } from '../badges/service';
 import { stateOf, type CredentialState } from '../badges/routes';
-import { ceus } from '../catalog/rules';
-import { isStackEarned } from '../catalog/rules';
+import type { IssuedCredentialRow } from '../badges/schema';
+import { ceus, isStackEarned } from '../catalog/rules';
 import { NotFoundError } from '../web/errors';
 import { cycleOf, groupByCycle, roundTo, type CycleConfig, type CycleGroup, type LedgerEntry } from './cycles';
 import { linkedInAddUrl } from './linkedin';
@@ -61,7 +61,8 @@ export class Portfolio {
 
   private presentBadge(row: CredentialListRow, issuerName: string, now: Date): PortfolioBadge {
     const { badges } = this.deps;
-    const state = stateOf({ revokedAt: row.revokedAt, validUntil: row.validUntil } as never, now);
+    // stateOf reads only these two columns.
+    const state = stateOf({ revokedAt: row.revokedAt, validUntil: row.validUntil } as IssuedCredentialRow, now);
     const pageUrl = badges.credentialUrl(row.id);
     // The bake follows the badge art (badges/routes.ts): an uploaded PNG bakes as PNG, everything else as SVG.
     const png = row.designKind === 'upload' && row.uploadType === 'image/png';
