@@ -44,6 +44,9 @@ import { PASSBACK_JOB } from './review/service';
 import { runPassback, type PassbackJob } from './review/passback';
 import { privacyRoutes } from './privacy/routes';
 import { purgeExpiredEvidence, RETENTION_CRON, RETENTION_JOB, withRetention, type RetentionRun } from './privacy/retention';
+import { Portfolio } from './portfolio/service';
+import { portfolioRoutes, publicPortfolioRoutes } from './portfolio/routes';
+import { reportRoutes } from './reports/routes';
 
 export interface App {
   app: Express;
@@ -139,6 +142,9 @@ export async function createApp(config: Config, db: Database): Promise<App> {
   // Public credential routes (no session): issuer and DID document, status lists, credentials, OB 2.0, /verify.
   const badges = new Badges({ orm: db.orm, publicUrl: config.publicUrl, secretKey: config.secretKey });
   app.use(badgeRoutes(badges));
+  // The public portfolio an earner chose to share (GET /portfolio/:slug; off = 404).
+  const portfolio = new Portfolio({ orm: db.orm, badges });
+  app.use(publicPortfolioRoutes(portfolio));
 
   // Canvas's OAuth2 redirect lands in a top-level window without the session path: the state names it.
   app.get('/canvas/oauth/callback', canvasOauthCallback({ access: canvas }));
@@ -165,10 +171,18 @@ export async function createApp(config: Config, db: Database): Promise<App> {
     ...progressRoutes(progressDeps),
     ...reviewRoutes(reviewDeps),
     ...privacyRoutes({ db, badges, jobSchema: config.jobs.schema, retentionDays }),
+    ...portfolioRoutes({ portfolio, publicUrl: config.publicUrl }),
+    ...reportRoutes({ orm: db.orm }),
   ];
   for (const p of catalogBodyParsers()) app.use(p.path, p.handler);
   // The two no-JavaScript badge upload forms post multipart/form-data (src/catalog/multipart.ts).
   for (const p of ['/s/:token/catalog/credentials/:id/image', '/s/:token/admin/issuer']) app.use(p, multipartForms());
+  // Notification choices (PUT /me/preferences, the awards feature's route): an HTML form cannot send PUT, so the
+  // portfolio's no-JavaScript form posts `_method=PUT` and is passed on as the PUT it means. Only this path.
+  app.post('/s/:token/me/preferences', express.urlencoded({ extended: false, limit: '16kb' }), (req, _res, next) => {
+    if ((req.body as Record<string, unknown> | undefined)?._method === 'PUT') req.method = 'PUT';
+    next();
+  });
   app.use('/s/:token', sessionRouter({ sessions, routes }));
   const openapi = openApiDocument({ publicUrl: config.publicUrl, routes });
   app.get('/openapi.json', (_req, res) => res.json(openapi));

@@ -84,6 +84,12 @@ export const RULES = {
   'review.feedback': () => true,
   /** Privacy (docs/privacy.md): deleting a person's data, the evidence-access audit, the privacy log. */
   'privacy.admin': anyOf('admin'),
+  // The portfolio (docs/portfolio.md): anyone launched sees, shares and exports their own (handlers read only the
+  // session user's rows), whatever their role in the course they launched from.
+  'portfolio.mine': () => true,
+  'portfolio.export': () => true,
+  /** Reports: admins and recognizers see the district; a course's designers see their course (scoped by the handler). */
+  'reports.view': anyOf('recognizer', 'admin', 'designer'),
 } satisfies Record<string, Rule>;
 
 export type Action = keyof typeof RULES;
