@@ -17,6 +17,8 @@ export type RenderError = (res: Response, err: unknown) => void;
  *   and gives us its AGS, NRPS and Deep Linking services.
  * - `cors: false`: ltijs would otherwise reflect any origin with credentials.
  * - The store's setup runs before `deploy`, so a database failure is an error here, not ltijs's process.exit.
+ * - ltijs's idtoken and contexttoken are not stored (only ltik requests read them) and its platform reads are
+ *   cached for 5 s; app.ts lets ltijs take the platform's JWKS from our cache (`serveLtijsKeySets`).
  */
 export async function startLti(deps: {
   config: Config;
@@ -25,7 +27,13 @@ export async function startLti(deps: {
   renderError: RenderError;
 }): Promise<{ lti: LtiProvider; store: LtijsPostgresStore }> {
   const { config } = deps;
-  const store = new LtijsPostgresStore(deps.sql, { nonceTtlSeconds: Math.max(3600, config.ltiTokenMaxAgeSeconds * 2) });
+  const store = new LtijsPostgresStore(deps.sql, {
+    nonceTtlSeconds: Math.max(3600, config.ltiTokenMaxAgeSeconds * 2),
+    // ltijs reads the platform and its status on every launch; launchGuard's Platforms cache has the same 5 s.
+    registrationCacheMs: 5000,
+    // Read back only for ltik requests, which microcred never makes (its sessions replace ltiks).
+    notStored: ['idtoken', 'contexttoken'],
+  });
   const lti = createLtiProvider();
   lti.setup(
     config.secretKey,
