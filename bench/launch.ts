@@ -37,9 +37,9 @@ const CPU_PROF = process.env.BENCH_CPU_PROF;
 const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : undefined;
 const TARGETS = (process.env.BENCH_TARGETS ?? 'microcred,bare ltijs').split(',').concat(BEFORE ? ['microcred before'] : []);
 
-interface Round { launches: number; errors: number; perSecond: number; p50: number; p95: number; rssMb: number; load1: number }
+interface Round { launches: number; errors: number; perSecond: number; p50: number; p95: number; rssMb: number; load1: number; toolCpuMs: number; dbCpuMs: number }
 interface Target { name: string; proc: ChildProcess; launch: () => Promise<void> }
-export interface LaunchFigures { target: string; concurrency: number; rounds: Round[]; perSecond: number; p50: number; p95: number; rssMb: number; errors: number }
+export interface LaunchFigures { target: string; concurrency: number; rounds: Round[]; perSecond: number; p50: number; p95: number; rssMb: number; errors: number; toolCpuMs: number; dbCpuMs: number }
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -100,29 +100,35 @@ async function main() {
       for (let r = 0; r < RUNS; r++) {
         // Alternate the order, so neither target always runs right after the other's load.
         for (const t of r % 2 ? [...targets].reverse() : targets) {
+          // CPU time is what the launch costs whatever else the machine does: the server's and its PostgreSQL backends'.
+          const cpu0 = cpuMs(t.proc.pid!);
+          const db0 = await backendsCpu(admin, dbName);
           const res = await run(t.launch, c, SECONDS);
-          const round = { ...res, rssMb: rssMb(t.proc.pid!), load1: os.loadavg()[0]! };
+          const db1 = await backendsCpu(admin, dbName);
+          const dbMs = [...db1].reduce((a, [pid, ms]) => a + ms - (db0.get(pid) ?? 0), 0);
+          const n = Math.max(1, res.launches);
+          const round = { ...res, rssMb: rssMb(t.proc.pid!), load1: os.loadavg()[0]!, toolCpuMs: (cpuMs(t.proc.pid!) - cpu0) / n, dbCpuMs: dbMs / n };
           rounds.get(t.name)!.push(round);
-          console.log(`${t.name.padEnd(16)} c=${String(c).padStart(3)} round ${r + 1}  ${res.perSecond.toFixed(1).padStart(6)} launches/s  p50 ${res.p50.toFixed(1)} ms  p95 ${res.p95.toFixed(1)} ms  errors ${res.errors}  rss ${round.rssMb} MB  load ${round.load1.toFixed(2)}`);
+          console.log(`${t.name.padEnd(16)} c=${String(c).padStart(3)} round ${r + 1}  ${res.perSecond.toFixed(1).padStart(6)} launches/s  p50 ${res.p50.toFixed(1)} ms  p95 ${res.p95.toFixed(1)} ms  errors ${res.errors}  cpu/launch ${round.toolCpuMs.toFixed(1)} + db ${round.dbCpuMs.toFixed(1)} ms  rss ${round.rssMb} MB  load ${round.load1.toFixed(2)}`);
         }
       }
       for (const t of targets) {
         const rs = rounds.get(t.name)!;
-        figures.push({ target: t.name, concurrency: c, rounds: rs, perSecond: median(rs.map((x) => x.perSecond)), p50: median(rs.map((x) => x.p50)), p95: median(rs.map((x) => x.p95)), rssMb: median(rs.map((x) => x.rssMb)), errors: rs.reduce((a, x) => a + x.errors, 0) });
+        figures.push({ target: t.name, concurrency: c, rounds: rs, perSecond: median(rs.map((x) => x.perSecond)), p50: median(rs.map((x) => x.p50)), p95: median(rs.map((x) => x.p95)), rssMb: median(rs.map((x) => x.rssMb)), errors: rs.reduce((a, x) => a + x.errors, 0), toolCpuMs: median(rs.map((x) => x.toolCpuMs)), dbCpuMs: median(rs.map((x) => x.dbCpuMs)) });
       }
     }
 
     const loads = figures.flatMap((f) => f.rounds.map((r) => r.load1));
     console.log(`\nMedians of ${RUNS} rounds; 1-minute load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} during the rounds.`);
-    console.log('| concurrency | ' + targets.map((t) => `${t.name} launches/s | p50 | p95`).join(' | ') + ' | time ratio microcred/bare | microcred RSS |');
-    console.log('|---|' + targets.map(() => '---|---|---|').join('') + '---|---|');
+    console.log('| concurrency | ' + targets.map((t) => `${t.name} launches/s | p50 | p95 | CPU ms/launch server + db`).join(' | ') + ' | time ratio microcred/bare | microcred RSS |');
+    console.log('|---|' + targets.map(() => '---|---|---|---|').join('') + '---|---|');
     for (const c of LEVELS) {
       const of = (name: string) => figures.find((f) => f.target === name && f.concurrency === c);
       const m = of('microcred');
       const b = of('bare ltijs');
       // Per-round ratios (each round's targets ran back to back under about the same load), then their median.
       const ratio = m && b ? `${median(m.rounds.map((r, i) => b.rounds[i]!.perSecond / r.perSecond)).toFixed(2)}×` : '–';
-      console.log(`| ${c} | ` + targets.map((t) => { const f = of(t.name)!; return `${f.perSecond.toFixed(1)} | ${f.p50.toFixed(0)} ms | ${f.p95.toFixed(0)} ms`; }).join(' | ') + ` | ${ratio} | ${m ? `${m.rssMb} MB` : '–'} |`);
+      console.log(`| ${c} | ` + targets.map((t) => { const f = of(t.name)!; return `${f.perSecond.toFixed(1)} | ${f.p50.toFixed(0)} ms | ${f.p95.toFixed(0)} ms | ${f.toolCpuMs.toFixed(1)} + ${f.dbCpuMs.toFixed(1)}`; }).join(' | ') + ` | ${ratio} | ${m ? `${m.rssMb} MB` : '–'} |`);
     }
     const errors = figures.reduce((a, f) => a + f.errors, 0);
     if (errors) console.log(`\n${errors} launches failed.`);
@@ -210,6 +216,25 @@ async function run(launch: () => Promise<void>, concurrency: number, seconds: nu
   times.sort((a, b) => a - b);
   const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))] ?? NaN;
   return { launches: times.length, errors, perSecond: times.length / elapsed, p50: q(0.5), p95: q(0.95) };
+}
+
+const TICK_MS = 1000 / 100; // USER_HZ: /proc reports CPU time in 1/100 s on Linux
+
+/** User + system CPU time of a process so far, in ms. */
+function cpuMs(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS; // utime, stime (fields 14 and 15 of the line)
+  } catch {
+    return 0; // not on this machine (a remote PostgreSQL) or gone
+  }
+}
+
+/** CPU ms of every PostgreSQL backend connected to the bench database. */
+async function backendsCpu(admin: Client, dbName: string): Promise<Map<number, number>> {
+  const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [dbName]);
+  return new Map(rows.map((r) => [r.pid, cpuMs(r.pid)]));
 }
 
 function rssMb(pid: number): number {

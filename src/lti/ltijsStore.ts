@@ -64,6 +64,12 @@ export interface LtijsStoreOptions {
    * carrying an ltik, and microcred's own sessions replace ltiks (ltiaas mode), so nothing ever asks.
    */
   notStored?: string[];
+  /**
+   * ltijs asks Get('nonce') and then Insert('nonce'). The Insert alone decides atomically (the unique index; the
+   * Get-then-Insert pair is racy anyway), so with this on, Get('nonce') answers "not seen" without a query and a
+   * replay is refused by the Insert (NONCE_ALREADY_USED) instead of the Get. Default off (MongoDB's behaviour).
+   */
+  nonceCheckedByInsert?: boolean;
 }
 
 /** ltijs's registration data: read on every launch, written only by an administrator. */
@@ -81,6 +87,7 @@ export class LtijsPostgresStore implements LtiDatabasePlugin {
   private readonly registrationCache = new Map<string, { at: number; rows: LtijsDocument[] | false }>();
   private registrationGeneration = 0;
   private readonly notStored: ReadonlySet<string>;
+  private readonly nonceCheckedByInsert: boolean;
 
   constructor(
     private readonly sql: SqlPool,
@@ -92,6 +99,7 @@ export class LtijsPostgresStore implements LtiDatabasePlugin {
     this.sweepIntervalMs = opts.sweepIntervalMs ?? 60_000;
     this.registrationCacheMs = opts.registrationCacheMs ?? 0;
     this.notStored = new Set(opts.notStored ?? []);
+    this.nonceCheckedByInsert = opts.nonceCheckedByInsert ?? false;
     for (const c of this.notStored) if (!Object.hasOwn(BASE_COLLECTIONS, c)) throw new Error(`LtijsPostgresStore: unknown collection ${c}`);
     this.collections = {
       ...BASE_COLLECTIONS,
@@ -172,6 +180,7 @@ export class LtijsPostgresStore implements LtiDatabasePlugin {
     if (!collection) throw new Error('MISSING_COLLECTION');
     this.spec(collection);
     if (this.notStored.has(collection)) return false;
+    if (collection === 'nonce' && this.nonceCheckedByInsert) return false;
     if (ENCRYPTIONKEY || this.registrationCacheMs <= 0 || !REGISTRATION_COLLECTIONS.has(collection)) return this.read(ENCRYPTIONKEY, collection, query);
     const key = collection + ' ' + canonicalJson(normalizeQuery(query));
     const hit = this.registrationCache.get(key);

@@ -377,6 +377,19 @@ describe('LtijsPostgresStore: ltijs database plugin contract', () => {
     expect(() => new LtijsPostgresStore(db.sql, { nonceTtlSeconds: 60, notStored: ['sessions'] })).toThrow(/unknown collection sessions/);
     await lean.Close();
   });
+
+  test('nonceCheckedByInsert: Get(nonce) asks nothing, and the insert still refuses every replay', async () => {
+    const lean = new LtijsPostgresStore(db.sql, { nonceTtlSeconds: 60, sweepIntervalMs: 0, nonceCheckedByInsert: true });
+    await lean.setup();
+    const nonce = uid();
+    await lean.Insert(false, 'nonce', { nonce });
+    expect(await lean.Get(false, 'nonce', { nonce })).toBe(false);
+    expect(await store.Get(false, 'nonce', { nonce })).toHaveLength(1);
+    await expect(lean.Insert(false, 'nonce', { nonce })).rejects.toThrow('NONCE_ALREADY_USED');
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => lean.Insert(false, 'nonce', { nonce: nonce + 'x' })));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    await lean.Close();
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------------------
