@@ -3,74 +3,47 @@
  * sandbox signs an RS256 id_token), the launch post, and the first page — against microcred and against a bare
  * ltijs app, side by side on this machine and the same PostgreSQL. Prints throughput, p50/p95 and memory.
  *
+ * The machine is shared, so the targets take turns: at each concurrency level, RUNS rounds (default 3), each round
+ * measuring every target for BENCH_SECONDS in turn; the figures are the medians of the rounds, with the 1-minute
+ * load average seen during them. The ratio is microcred's time per launch over bare ltijs's (target ≤ 1.3×).
+ *
  * Needs PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test): each run creates and drops its
- * own database. Options: BENCH_SECONDS (default 10), BENCH_CONCURRENCY (default "1,10,50").
+ * own database. Options: BENCH_SECONDS (default 5), BENCH_CONCURRENCY (default "1,10,50"), RUNS (default 3),
+ * BENCH_TARGETS (default "microcred,bare ltijs"), BENCH_BEFORE=<dir of another checkout> (adds "microcred before",
+ * that checkout's microcred, for before/after figures under the same load), BENCH_CPU_PROF=<dir> (V8 CPU profiles
+ * of the servers, written when they stop).
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
-import { loadConfig } from '../src/config';
-import { openDatabase, migrate } from '../src/db/database';
-import { startLti } from '../src/lti/provider';
-import { Platforms } from '../src/lti/platforms';
-import { PlatformAdmin } from '../src/lti/platformAdmin';
-import { TenantRepository } from '../src/tenants/repository';
-import { canvasDeveloperKeyJson, toolUrls } from '../src/lti/toolConfiguration';
-import { createSandbox, loadScenario, generateScenario } from '../src/sandbox';
+import { createSandbox, generateScenario } from '../src/sandbox';
 import { Browser } from '../test/support/browser';
 import { freePort } from '../test/support/ports';
+import { backendsCpu, benchDatabase, cpuMs, median, rssMb, run, SECRET, startMicrocred, startProcess, stopAll, waitReady } from './support';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,10,50').split(',').map(Number);
-const SECRET = 'bench-secret-0123456789abcdef0123456789';
+const RUNS = Number(process.env.RUNS ?? 3);
+const CPU_PROF = process.env.BENCH_CPU_PROF;
+const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : undefined;
+const TARGETS = (process.env.BENCH_TARGETS ?? 'microcred,bare ltijs').split(',').concat(BEFORE ? ['microcred before'] : []);
 
-interface Result { target: string; concurrency: number; launches: number; errors: number; perSecond: number; p50: number; p95: number; rssMb: number }
+interface Round { launches: number; errors: number; perSecond: number; p50: number; p95: number; rssMb: number; load1: number; toolCpuMs: number; dbCpuMs: number }
+interface Target { name: string; proc: ChildProcess; launch: () => Promise<void> }
+export interface LaunchFigures { target: string; concurrency: number; rounds: Round[]; perSecond: number; p50: number; p95: number; rssMb: number; errors: number; toolCpuMs: number; dbCpuMs: number }
 
 async function main() {
-  const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-  const dbName = `microcred_bench_${Date.now().toString(36)}`;
-  const admin = new Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const url = new URL(base);
-  url.pathname = `/${dbName}`;
-  const databaseUrl = url.toString();
+  const database = await benchDatabase('microcred_bench');
+  const { admin, url: databaseUrl, name: dbName } = database;
   const children: ChildProcess[] = [];
   try {
-    const [toolPort, barePort, sandboxPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const sandboxPort = await freePort();
     const scenario = generateScenario({ educators: 200, modules: 4, seed: 7 });
-    void loadScenario;
     const sandbox = createSandbox({ baseUrl: `http://localhost:${sandboxPort}`, scenario });
     const sb = await sandbox.listen(sandboxPort, '127.0.0.1');
     const courseId = String(sandbox.data.courses[0]!.id);
     const students = sandbox.data.enrollments.filter((e) => String(e.courseId) === courseId && e.type === 'StudentEnrollment').map((e) => String(e.userId));
-
-    // microcred: installed in the sandbox from its JSON configuration, registered in its database.
-    const env = { NODE_ENV: 'production', PORT: String(toolPort), HOST: '127.0.0.1', PUBLIC_URL: `https://127.0.0.1:${toolPort}`, DATABASE_URL: databaseUrl, SECRET_KEY: SECRET, LOG_LEVEL: 'warn' };
-    const config = { ...loadConfig(env), publicUrl: `http://127.0.0.1:${toolPort}` };
-    const tool = sandbox.installFromJsonConfig({ ...canvasDeveloperKeyJson(config), redirect_uris: [toolUrls(config).launch] });
-    const db = await openDatabase({ url: databaseUrl });
-    await migrate(db);
-    const { lti, store } = await startLti({ config, sql: db.sql, onLaunch: async () => '/', renderError: () => undefined });
-    await new PlatformAdmin(lti, new Platforms(lti), new TenantRepository(db.orm)).register({
-      issuer: sandbox.issuer, clientId: tool.clientId, name: 'bench', authEndpoint: `${sandbox.baseUrl}/api/lti/authorize_redirect`,
-      tokenEndpoint: `${sandbox.baseUrl}/login/oauth2/token`, jwksUrl: `${sandbox.baseUrl}/api/lti/security/jwks`, deploymentIds: [tool.deploymentId], active: true,
-    });
-    await lti.close({ silent: true });
-    await store.Close();
-    await db.close();
-
-    // The bare ltijs app, installed as a second tool.
-    const bareUrl = `http://127.0.0.1:${barePort}`;
-    const bare = sandbox.installTool({ name: 'bare ltijs', oidcInitiationUrl: `${bareUrl}/lti/login`, targetLinkUri: `${bareUrl}/lti/launch`, redirectUris: [`${bareUrl}/lti/launch`], jwksUrl: `${bareUrl}/lti/keys`, privacyLevel: 'public' });
-
-    // Production mode insists on an https PUBLIC_URL; the bench talks http on loopback, so the tool runs in `test` mode,
-    // which caches views and keeps logs quiet like production.
-    const toolProc = start('src/main.ts', { ...env, NODE_ENV: 'test', PUBLIC_URL: config.publicUrl, REGISTRATION_AUTO_ACTIVATE: 'off' }, children);
-    const bareProc = start('bench/bareLtijs.ts', { DATABASE_URL: databaseUrl, PORT: String(barePort), SECRET_KEY: SECRET, PLATFORM_ISS: sandbox.issuer, PLATFORM_CLIENT_ID: bare.clientId, PLATFORM_AUTH: `${sandbox.baseUrl}/api/lti/authorize_redirect`, PLATFORM_TOKEN: `${sandbox.baseUrl}/login/oauth2/token`, PLATFORM_JWKS: `${sandbox.baseUrl}/api/lti/security/jwks` }, children);
-    await Promise.all([waitHttp(`${config.publicUrl}/healthz`), waitReady(bareProc)]);
-
     const launchOf = (toolId: string, expect: string) => async () => {
       const user = students[Math.floor(Math.random() * students.length)]!;
       const init = sandbox.loginInitiation({ userId: user, courseId, toolId });
@@ -79,90 +52,72 @@ async function main() {
       const page = await new Browser({ topLevelHost: new URL(sandbox.baseUrl).host }).get(u.toString());
       if (page.status !== 200 || !page.body.includes(expect)) throw new Error(`launch ended with ${page.status} at ${page.url}`);
     };
-    const results: Result[] = [];
-    for (const c of LEVELS) {
-      for (const [target, proc, fn] of [
-        ['microcred', toolProc, launchOf(tool.toolId, 'My micro-credentials')],
-        ['bare ltijs', bareProc, launchOf(bare.toolId, 'Hello')],
-      ] as const) {
-        await run(fn, Math.min(c, 10), 2); // warm up
-        const r = await run(fn, c, SECONDS);
-        results.push({ target, concurrency: c, ...r, rssMb: rssMb(proc.pid!) });
-        console.log(`${target.padEnd(11)} c=${String(c).padStart(3)}  ${r.perSecond.toFixed(1).padStart(6)} launches/s  p50 ${r.p50.toFixed(1)} ms  p95 ${r.p95.toFixed(1)} ms  errors ${r.errors}  rss ${rssMb(proc.pid!)} MB`);
+
+    const targets: Target[] = [];
+    for (const name of TARGETS) {
+      if (name === 'bare ltijs') {
+        // The bare ltijs app, installed as another tool.
+        const port = await freePort();
+        const bareUrl = `http://127.0.0.1:${port}`;
+        const bare = sandbox.installTool({ name: 'bare ltijs', oidcInitiationUrl: `${bareUrl}/lti/login`, targetLinkUri: `${bareUrl}/lti/launch`, redirectUris: [`${bareUrl}/lti/launch`], jwksUrl: `${bareUrl}/lti/keys`, privacyLevel: 'public' });
+        const proc = startProcess(path.resolve('bench/bareLtijs.ts'), process.cwd(), { DATABASE_URL: databaseUrl, PORT: String(port), SECRET_KEY: SECRET, PLATFORM_ISS: sandbox.issuer, PLATFORM_CLIENT_ID: bare.clientId, PLATFORM_AUTH: `${sandbox.baseUrl}/api/lti/authorize_redirect`, PLATFORM_TOKEN: `${sandbox.baseUrl}/login/oauth2/token`, PLATFORM_JWKS: `${sandbox.baseUrl}/api/lti/security/jwks` }, children, CPU_PROF);
+        await waitReady(proc);
+        targets.push({ name, proc, launch: launchOf(bare.toolId, 'Hello') });
+      } else {
+        const dir = name === 'microcred before' ? BEFORE! : process.cwd();
+        const { proc, toolId } = await startMicrocred({ sandbox, databaseUrl, dir, children, cpuProf: CPU_PROF });
+        targets.push({ name, proc, launch: launchOf(toolId, 'My micro-credentials') });
       }
     }
-    console.log('\n| concurrency | microcred launches/s | bare ltijs launches/s | ratio (bare/microcred time) | microcred p95 ms | bare p95 ms | microcred RSS MB |');
-    console.log('|---|---|---|---|---|---|---|');
+
+    console.log(`bench:launch — ${TARGETS.join(' / ')}; ${RUNS} round(s) of ${SECONDS} s per target and level; ${os.cpus().length} CPUs, Node ${process.version}`);
+    const figures: LaunchFigures[] = [];
     for (const c of LEVELS) {
-      const m = results.find((r) => r.target === 'microcred' && r.concurrency === c)!;
-      const b = results.find((r) => r.target === 'bare ltijs' && r.concurrency === c)!;
-      console.log(`| ${c} | ${m.perSecond.toFixed(1)} | ${b.perSecond.toFixed(1)} | ${(b.perSecond / m.perSecond).toFixed(2)}× | ${m.p95.toFixed(1)} | ${b.p95.toFixed(1)} | ${m.rssMb} |`);
-    }
-    fs.mkdirSync(path.resolve('bench/results'), { recursive: true });
-    fs.writeFileSync(path.resolve('bench/results/launch.json'), JSON.stringify({ at: new Date().toISOString(), seconds: SECONDS, results }, null, 2));
-    await sb.close();
-  } finally {
-    for (const c of children) c.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 500));
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
-    await admin.end();
-  }
-}
-
-function start(script: string, env: Record<string, string>, children: ChildProcess[]): ChildProcess {
-  const child = fork(path.resolve(script), [], { env: { ...process.env, ...env }, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  children.push(child);
-  return child;
-}
-
-function waitReady(child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    child.once('message', () => resolve());
-    child.once('exit', (code) => reject(new Error(`child exited ${code}`)));
-  });
-}
-
-async function waitHttp(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} never answered`);
-}
-
-/** `concurrency` virtual users launching back to back for `seconds`. */
-async function run(launch: () => Promise<void>, concurrency: number, seconds: number) {
-  const times: number[] = [];
-  let errors = 0;
-  const until = Date.now() + seconds * 1000;
-  const started = Date.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (Date.now() < until) {
-        const t0 = performance.now();
-        try {
-          await launch();
-          times.push(performance.now() - t0);
-        } catch (err) {
-          errors++;
-          if (errors <= 3) console.error((err as Error).message);
+      const rounds = new Map<string, Round[]>(targets.map((t) => [t.name, []]));
+      for (const t of targets) await run(t.launch, Math.min(c, 10), 2); // warm up
+      for (let r = 0; r < RUNS; r++) {
+        // Alternate the order, so neither target always runs right after the other's load.
+        for (const t of r % 2 ? [...targets].reverse() : targets) {
+          // CPU time is what the launch costs whatever else the machine does: the server's and its PostgreSQL backends'.
+          const cpu0 = cpuMs(t.proc.pid!);
+          const db0 = await backendsCpu(admin, dbName);
+          const res = await run(t.launch, c, SECONDS);
+          const db1 = await backendsCpu(admin, dbName);
+          const dbMs = [...db1].reduce((a, [pid, ms]) => a + ms - (db0.get(pid) ?? 0), 0);
+          const n = Math.max(1, res.launches);
+          const round = { ...res, rssMb: rssMb(t.proc.pid!), load1: os.loadavg()[0]!, toolCpuMs: (cpuMs(t.proc.pid!) - cpu0) / n, dbCpuMs: dbMs / n };
+          rounds.get(t.name)!.push(round);
+          console.log(`${t.name.padEnd(16)} c=${String(c).padStart(3)} round ${r + 1}  ${res.perSecond.toFixed(1).padStart(6)} launches/s  p50 ${res.p50.toFixed(1)} ms  p95 ${res.p95.toFixed(1)} ms  errors ${res.errors}  cpu/launch ${round.toolCpuMs.toFixed(1)} + db ${round.dbCpuMs.toFixed(1)} ms  rss ${round.rssMb} MB  load ${round.load1.toFixed(2)}`);
         }
       }
-    }),
-  );
-  const elapsed = (Date.now() - started) / 1000;
-  times.sort((a, b) => a - b);
-  const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))] ?? NaN;
-  return { launches: times.length, errors, perSecond: times.length / elapsed, p50: q(0.5), p95: q(0.95) };
-}
+      for (const t of targets) {
+        const rs = rounds.get(t.name)!;
+        figures.push({ target: t.name, concurrency: c, rounds: rs, perSecond: median(rs.map((x) => x.perSecond)), p50: median(rs.map((x) => x.p50)), p95: median(rs.map((x) => x.p95)), rssMb: median(rs.map((x) => x.rssMb)), errors: rs.reduce((a, x) => a + x.errors, 0), toolCpuMs: median(rs.map((x) => x.toolCpuMs)), dbCpuMs: median(rs.map((x) => x.dbCpuMs)) });
+      }
+    }
 
-function rssMb(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+    const loads = figures.flatMap((f) => f.rounds.map((r) => r.load1));
+    console.log(`\nMedians of ${RUNS} rounds; 1-minute load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} during the rounds.`);
+    console.log('| concurrency | ' + targets.map((t) => `${t.name} launches/s | p50 | p95 | CPU ms/launch server + db`).join(' | ') + ' | time ratio microcred/bare | microcred RSS |');
+    console.log('|---|' + targets.map(() => '---|---|---|---|').join('') + '---|---|');
+    for (const c of LEVELS) {
+      const of = (name: string) => figures.find((f) => f.target === name && f.concurrency === c);
+      const m = of('microcred');
+      const b = of('bare ltijs');
+      // Per-round ratios (each round's targets ran back to back under about the same load), then their median.
+      const ratio = m && b ? `${median(m.rounds.map((r, i) => b.rounds[i]!.perSecond / r.perSecond)).toFixed(2)}×` : '–';
+      console.log(`| ${c} | ` + targets.map((t) => { const f = of(t.name)!; return `${f.perSecond.toFixed(1)} | ${f.p50.toFixed(0)} ms | ${f.p95.toFixed(0)} ms | ${f.toolCpuMs.toFixed(1)} + ${f.dbCpuMs.toFixed(1)}`; }).join(' | ') + ` | ${ratio} | ${m ? `${m.rssMb} MB` : '–'} |`);
+    }
+    const errors = figures.reduce((a, f) => a + f.errors, 0);
+    if (errors) console.log(`\n${errors} launches failed.`);
+    fs.mkdirSync(path.resolve('bench/results'), { recursive: true });
+    fs.writeFileSync(path.resolve('bench/results/launch.json'), JSON.stringify({ at: new Date().toISOString(), node: process.version, cpus: os.cpus().length, seconds: SECONDS, runs: RUNS, figures }, null, 2));
+    await sb.close();
+    if (errors) process.exitCode = 1;
+  } finally {
+    await stopAll(children);
+    await database.drop();
+  }
 }
 
 main().catch((err) => {

@@ -7,7 +7,7 @@ import { TenantRepository } from './tenants/repository';
 import { LoginRepository } from './lti/loginRepository';
 import { SessionRepository } from './lti/sessions';
 import { Platforms } from './lti/platforms';
-import { PlatformKeys } from './lti/platformKeys';
+import { PlatformKeys, serveLtijsKeySets } from './lti/platformKeys';
 import { PlatformAdmin } from './lti/platformAdmin';
 import { loginInitiation } from './lti/login';
 import { launchGuard } from './lti/launchGuard';
@@ -108,6 +108,8 @@ export async function createApp(config: Config, db: Database): Promise<App> {
   ltiRef.lti = lti;
   const platforms = new Platforms(lti);
   const keys = new PlatformKeys();
+  // ltijs's own verification of a launch takes the JWKS launchGuard has just used instead of fetching it again.
+  const stopServingKeySets = serveLtijsKeySets(keys);
   const admin = new PlatformAdmin(lti, platforms, tenants);
   const frameAncestors = new FrameAncestors(async () => {
     const list = await tenants.list();
@@ -229,6 +231,7 @@ export async function createApp(config: Config, db: Database): Promise<App> {
     },
     async close() {
       clearInterval(sweeper);
+      stopServingKeySets();
       await store.Close();
     },
   };

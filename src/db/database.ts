@@ -29,6 +29,14 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * The name to give drizzle's `.prepare()` for a query built once and run often (its SQL is built at start-up, not
+ * per call). Empty: node-postgres then sends it unnamed, parsed by the server each time. Named statements were
+ * tried on the launch path and failed in the test suite with "prepared statement … already exists" (node-postgres lost
+ * track of a statement the server had kept), so the saving is the build, not the server's parse.
+ */
+export const UNNAMED = '';
+
 export const MIGRATIONS_DIR = path.resolve(__dirname, '../../drizzle');
 
 export class DatabaseUnavailableError extends Error {

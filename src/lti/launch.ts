@@ -40,35 +40,27 @@ export function completeLaunch(deps: { tenants: TenantRepository; sessions: Sess
     const ltiRoles = (claims[CLAIM.roles] as unknown[]).filter((r): r is string => typeof r === 'string');
 
     const apiBaseUrl = safeUrl(str(custom.canvas_api_base_url))?.origin;
-    if (apiBaseUrl) await deps.tenants.setCanvasBaseUrl(tenantId, apiBaseUrl);
-    const user = await deps.tenants.upsertUser(tenantId, {
-      ltiSub: claims.sub!,
-      canvasUserId: canvasId(custom.canvas_user_id),
-      name: str(claims.name) ?? null,
-      email: str(claims.email) ?? null,
+    // One statement: user, course, membership, the tenant's Canvas URL, and the grants that apply here.
+    const recorded = await deps.tenants.recordLaunch(tenantId, {
+      user: { ltiSub: claims.sub!, canvasUserId: canvasId(custom.canvas_user_id), name: str(claims.name) ?? null, email: str(claims.email) ?? null },
+      course: context?.id
+        ? { ltiContextId: context.id, canvasCourseId: canvasId(custom.canvas_course_id), title: str(context.title) ?? str(context.label) ?? 'Untitled course', label: str(context.label) ?? null }
+        : null,
+      ltiRoles,
+      canvasBaseUrl: apiBaseUrl,
     });
-    const course = context?.id
-      ? await deps.tenants.upsertCourse(tenantId, {
-          ltiContextId: context.id,
-          canvasCourseId: canvasId(custom.canvas_course_id),
-          title: str(context.title) ?? str(context.label) ?? 'Untitled course',
-          label: str(context.label) ?? null,
-        })
-      : null;
-    if (course) await deps.tenants.upsertMembership(tenantId, course.id, user.id, ltiRoles);
-
-    const grants = await deps.tenants.grantsFor(tenantId, user.id, course?.id ?? null);
-    const roles = appRolesFromLti(ltiRoles, grants);
+    const { userId, courseId } = recorded;
+    const roles = appRolesFromLti(ltiRoles, recorded.grants);
     if (roles.length === 0)
       throw new ForbiddenError('microcred is for educators, course designers, reviewers and administrators; your Canvas role in this course is none of these.');
 
     const launch = launchInfo(claims, roles, apiBaseUrl);
-    const token = await deps.sessions.create({ tenantId, userId: user.id, courseId: course?.id ?? null, ltiRoles, launch });
+    const token = await deps.sessions.create({ tenantId, userId, courseId, ltiRoles, launch });
     if (deps.afterLaunch) {
       // Follow-ups must never break a launch: they are retried by the next launch or sync.
       await deps
         .afterLaunch({
-          tenantId, userId: user.id, ltiSub: claims.sub!, canvasUserId: launch.canvas.userId, name: str(claims.name) ?? null, courseId: course?.id ?? null,
+          tenantId, userId, ltiSub: claims.sub!, canvasUserId: launch.canvas.userId, name: str(claims.name) ?? null, courseId,
           earner: roles.includes('earner'), staff: roles.includes('designer') || roles.includes('admin'), nrps: !!launch.nrps, idtoken: res.locals.token as LtiServiceToken | undefined,
         })
         .catch((err: unknown) => logger.warn({ err, tenant: tenantId }, 'after-launch step failed'));

@@ -108,7 +108,7 @@ export function launchGuard(deps: { config: Config; platforms: Platforms; keys: 
 
     const deploymentId = claims[CLAIM.deploymentId];
     if (typeof deploymentId !== 'string' || !deploymentId) throw reject('The launch has no deployment id.', 'missing_deployment');
-    const tenant = await deps.tenants.findByLtiKey(login.issuer, login.clientId, deploymentId);
+    const tenant = await deps.tenants.findForLaunch(login.issuer, login.clientId, deploymentId);
     if (!tenant)
       throw new ForbiddenError(
         `This Canvas deployment (${deploymentId.slice(0, 80)}) is not registered with microcred.`,

@@ -1,33 +1,42 @@
 import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm';
-import type { Orm } from '../db/database';
+import { UNNAMED, type Orm } from '../db/database';
 import { ltiLogins, type LtiLogin } from './schema';
 
 /** A login is valid for ten minutes, like ltijs's state, and can be answered once. */
 export const LOGIN_TTL_SECONDS = 600;
 
 export class LoginRepository {
-  constructor(private readonly orm: Orm) {}
+  // Each launch runs these two: built once (see UNNAMED).
+  private readonly findQuery;
+  private readonly consumeQuery;
+
+  constructor(private readonly orm: Orm) {
+    this.findQuery = orm
+      .select({ login: ltiLogins, expired: sql<boolean>`${ltiLogins.createdAt} < now() - make_interval(secs => ${LOGIN_TTL_SECONDS})` })
+      .from(ltiLogins)
+      .where(eq(ltiLogins.state, sql.placeholder('state')))
+      .limit(1)
+      .prepare(UNNAMED);
+    this.consumeQuery = orm
+      .update(ltiLogins)
+      .set({ usedAt: sql`now()` })
+      .where(and(eq(ltiLogins.state, sql.placeholder('state')), isNull(ltiLogins.usedAt), gt(ltiLogins.createdAt, sql`now() - make_interval(secs => ${LOGIN_TTL_SECONDS})`)))
+      .returning({ state: ltiLogins.state })
+      .prepare(UNNAMED);
+  }
 
   async create(login: Omit<LtiLogin, 'createdAt' | 'usedAt'>): Promise<void> {
     await this.orm.insert(ltiLogins).values(login);
   }
 
   async find(state: string): Promise<(LtiLogin & { expired: boolean }) | undefined> {
-    const [row] = await this.orm
-      .select({ login: ltiLogins, expired: sql<boolean>`${ltiLogins.createdAt} < now() - make_interval(secs => ${LOGIN_TTL_SECONDS})` })
-      .from(ltiLogins)
-      .where(eq(ltiLogins.state, state))
-      .limit(1);
+    const [row] = await this.findQuery.execute({ state });
     return row ? { ...row.login, expired: row.expired } : undefined;
   }
 
   /** Marks the login used. Exactly one of several concurrent launches with the same state wins. */
   async consume(state: string): Promise<boolean> {
-    const rows = await this.orm
-      .update(ltiLogins)
-      .set({ usedAt: sql`now()` })
-      .where(and(eq(ltiLogins.state, state), isNull(ltiLogins.usedAt), gt(ltiLogins.createdAt, sql`now() - make_interval(secs => ${LOGIN_TTL_SECONDS})`)))
-      .returning({ state: ltiLogins.state });
+    const rows = await this.consumeQuery.execute({ state });
     return rows.length === 1;
   }
 

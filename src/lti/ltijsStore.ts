@@ -52,7 +52,28 @@ export interface LtijsStoreOptions {
   sweepIntervalMs?: number;
   /** Table name prefix (default `ltijs_`); tests point it elsewhere to check setup's error. */
   tablePrefix?: string;
+  /**
+   * Milliseconds to keep answers to Get on the registration collections (`platform`, `platformStatus`), which
+   * ltijs reads twice per launch (default 0: no cache). Any write to them through this store clears the cache at
+   * once; another instance's write is seen within this time (launchGuard's Platforms cache has the same window).
+   */
+  registrationCacheMs?: number;
+  /**
+   * Collections the app never reads, so they are not written: Replace and Insert succeed without a query and
+   * Get finds nothing. microcred lists `idtoken` and `contexttoken`: ltijs reads them back only for requests
+   * carrying an ltik, and microcred's own sessions replace ltiks (ltiaas mode), so nothing ever asks.
+   */
+  notStored?: string[];
+  /**
+   * ltijs asks Get('nonce') and then Insert('nonce'). The Insert alone decides atomically (the unique index; the
+   * Get-then-Insert pair is racy anyway), so with this on, Get('nonce') answers "not seen" without a query and a
+   * replay is refused by the Insert (NONCE_ALREADY_USED) instead of the Get. Default off (MongoDB's behaviour).
+   */
+  nonceCheckedByInsert?: boolean;
 }
+
+/** ltijs's registration data: read on every launch, written only by an administrator. */
+const REGISTRATION_COLLECTIONS = new Set(['platform', 'platformStatus']);
 
 export class LtijsPostgresStore implements LtiDatabasePlugin {
   private readonly collections: Record<string, CollectionSpec>;
@@ -62,6 +83,11 @@ export class LtijsPostgresStore implements LtiDatabasePlugin {
   /** The timer's sweep in progress: Close waits for it, so no query runs after the app closes its pool. */
   private timedSweep: Promise<unknown> | undefined;
   private ready = false;
+  private readonly registrationCacheMs: number;
+  private readonly registrationCache = new Map<string, { at: number; rows: LtijsDocument[] | false }>();
+  private registrationGeneration = 0;
+  private readonly notStored: ReadonlySet<string>;
+  private readonly nonceCheckedByInsert: boolean;
 
   constructor(
     private readonly sql: SqlPool,
@@ -71,6 +97,10 @@ export class LtijsPostgresStore implements LtiDatabasePlugin {
     this.prefix = opts.tablePrefix ?? 'ltijs_';
     if (!/^[a-z_][a-z0-9_]*$/.test(this.prefix)) throw new Error(`LtijsPostgresStore: invalid table prefix ${JSON.stringify(this.prefix)}`);
     this.sweepIntervalMs = opts.sweepIntervalMs ?? 60_000;
+    this.registrationCacheMs = opts.registrationCacheMs ?? 0;
+    this.notStored = new Set(opts.notStored ?? []);
+    this.nonceCheckedByInsert = opts.nonceCheckedByInsert ?? false;
+    for (const c of this.notStored) if (!Object.hasOwn(BASE_COLLECTIONS, c)) throw new Error(`LtijsPostgresStore: unknown collection ${c}`);
     this.collections = {
       ...BASE_COLLECTIONS,
       nonce: { ...BASE_COLLECTIONS.nonce!, ttl: Math.max(MIN_NONCE_TTL_SECONDS, Math.ceil(opts.nonceTtlSeconds)) },
@@ -126,7 +156,7 @@ export class LtijsPostgresStore implements LtiDatabasePlugin {
   async sweep(): Promise<number> {
     let total = 0;
     for (const [name, spec] of Object.entries(this.collections)) {
-      if (!spec.ttl) continue;
+      if (!spec.ttl || this.notStored.has(name)) continue;
       const t = this.table(name);
       // Batches keep each statement short when a backlog has built up.
       for (;;) {
@@ -148,6 +178,21 @@ export class LtijsPostgresStore implements LtiDatabasePlugin {
   async Get(ENCRYPTIONKEY: string | false, collection: string, query?: LtijsQuery): Promise<LtijsDocument[] | false> {
     this.assertReady();
     if (!collection) throw new Error('MISSING_COLLECTION');
+    this.spec(collection);
+    if (this.notStored.has(collection)) return false;
+    if (collection === 'nonce' && this.nonceCheckedByInsert) return false;
+    if (ENCRYPTIONKEY || this.registrationCacheMs <= 0 || !REGISTRATION_COLLECTIONS.has(collection)) return this.read(ENCRYPTIONKEY, collection, query);
+    const key = collection + ' ' + canonicalJson(normalizeQuery(query));
+    const hit = this.registrationCache.get(key);
+    if (hit && Date.now() - hit.at < this.registrationCacheMs) return hit.rows && structuredClone(hit.rows);
+    const generation = this.registrationGeneration;
+    const rows = await this.read(false, collection, query);
+    // A write made while this read was under way may be missing from it: such an answer is not kept.
+    if (generation === this.registrationGeneration) this.registrationCache.set(key, { at: Date.now(), rows: rows && structuredClone(rows) });
+    return rows;
+  }
+
+  private async read(ENCRYPTIONKEY: string | false, collection: string, query?: LtijsQuery): Promise<LtijsDocument[] | false> {
     const spec = this.spec(collection);
     const m = matchSql(query, 1);
     const { rows } = await this.sql.query<{ doc: LtijsDocument; created_at: Date | string }>(
@@ -170,6 +215,22 @@ export class LtijsPostgresStore implements LtiDatabasePlugin {
     return out;
   }
 
+  /** Every write to a registration collection forgets what was cached, before and after it runs. */
+  private async writing<T>(collection: string, write: () => Promise<T>): Promise<T> {
+    if (!REGISTRATION_COLLECTIONS.has(collection) || this.registrationCacheMs <= 0) return write();
+    this.forgetRegistrations();
+    try {
+      return await write();
+    } finally {
+      this.forgetRegistrations();
+    }
+  }
+
+  private forgetRegistrations(): void {
+    this.registrationGeneration++;
+    this.registrationCache.clear();
+  }
+
   /**
    * Mongo `save()`. Unique keys hold as in Mongo; a row whose TTL has passed no longer counts. A nonce that is
    * still remembered throws `NONCE_ALREADY_USED` (the unique index decides, so concurrent launches are safe).
@@ -178,19 +239,31 @@ export class LtijsPostgresStore implements LtiDatabasePlugin {
     this.assertReady();
     if (!collection || !item || (ENCRYPTIONKEY && !index)) throw new Error('MISSING_PARAMS');
     const t = this.table(collection);
+    if (this.notStored.has(collection)) return true;
     const doc = await this.toDoc(ENCRYPTIONKEY, item, index);
-    await this.purgeExpired(this.sql, collection, doc);
-    try {
-      await this.sql.query(`INSERT INTO ${t} (doc, expires_at) VALUES ($1::jsonb, ${EXPIRES})`, [
-        JSON.stringify(doc),
-        this.ttlFor(collection, item),
-      ]);
-    } catch (err) {
-      if (isUniqueViolation(err)) {
-        throw new Error(collection === 'nonce' ? 'NONCE_ALREADY_USED' : `DUPLICATE_KEY: ${collection}`, { cause: err });
-      }
-      throw err;
+    const spec = this.spec(collection);
+    const duplicate = (cause?: unknown) => new Error(collection === 'nonce' ? 'NONCE_ALREADY_USED' : `DUPLICATE_KEY: ${collection}`, { cause });
+    const only = spec.unique.length === 1 && spec.unique[0]!.length === 1 ? spec.unique[0]![0]! : undefined;
+    if (spec.ttl && only) {
+      // One statement (the launch path's nonce): a live row with this key refuses it; an expired one is taken over.
+      const r = await this.sql.query(
+        `INSERT INTO ${t} AS t (doc, expires_at) VALUES ($1::jsonb, ${EXPIRES})
+           ON CONFLICT ((doc ->> '${only}')) DO UPDATE SET doc = excluded.doc, created_at = now(), expires_at = excluded.expires_at
+           WHERE t.expires_at <= now() RETURNING id`,
+        [JSON.stringify(doc), this.ttlFor(collection, item)],
+      );
+      if (r.rows.length === 0) throw duplicate();
+      return true;
     }
+    await this.writing(collection, async () => {
+      await this.purgeExpired(this.sql, collection, doc);
+      try {
+        await this.sql.query(`INSERT INTO ${t} (doc, expires_at) VALUES ($1::jsonb, ${EXPIRES})`, [JSON.stringify(doc), this.ttlFor(collection, item)]);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw duplicate(err);
+        throw err;
+      }
+    });
     return true;
   }
 
@@ -210,21 +283,24 @@ export class LtijsPostgresStore implements LtiDatabasePlugin {
     this.assertReady();
     if (!collection || !item || (ENCRYPTIONKEY && !index)) throw new Error('MISSING_PARAMS');
     const t = this.table(collection);
+    if (this.notStored.has(collection)) return true;
     const doc = await this.toDoc(ENCRYPTIONKEY, item, index);
     const ttl = this.ttlFor(collection, item);
-    await this.sql.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [t, canonicalJson(normalizeQuery(query))]);
-      await this.purgeExpired(tx, collection, doc, query);
-      const m = matchSql(query, 3);
-      const updated = await tx.query(
-        `UPDATE ${t} SET doc = $1::jsonb, created_at = now(), expires_at = ${EXPIRES}
-          WHERE id = (SELECT id FROM ${t} WHERE ${m.sql} ORDER BY id LIMIT 1)`,
-        [JSON.stringify(doc), ttl, ...m.params],
-      );
-      if (updated.affectedRows === 0) {
-        await tx.query(`INSERT INTO ${t} (doc, expires_at) VALUES ($1::jsonb, ${EXPIRES})`, [JSON.stringify(doc), ttl]);
-      }
-    });
+    await this.writing(collection, () =>
+      this.sql.transaction(async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [t, canonicalJson(normalizeQuery(query))]);
+        await this.purgeExpired(tx, collection, doc, query);
+        const m = matchSql(query, 3);
+        const updated = await tx.query(
+          `UPDATE ${t} SET doc = $1::jsonb, created_at = now(), expires_at = ${EXPIRES}
+            WHERE id = (SELECT id FROM ${t} WHERE ${m.sql} ORDER BY id LIMIT 1)`,
+          [JSON.stringify(doc), ttl, ...m.params],
+        );
+        if (updated.affectedRows === 0) {
+          await tx.query(`INSERT INTO ${t} (doc, expires_at) VALUES ($1::jsonb, ${EXPIRES})`, [JSON.stringify(doc), ttl]);
+        }
+      }),
+    );
     return true;
   }
 
@@ -237,29 +313,34 @@ export class LtijsPostgresStore implements LtiDatabasePlugin {
     this.assertReady();
     if (!collection || !query || !modification) throw new Error('MISSING_PARAMS');
     const t = this.table(collection);
+    if (this.notStored.has(collection)) return true;
     if (!ENCRYPTIONKEY) {
       const m = matchSql(query, 2);
       // JSON.stringify drops undefined fields, as Mongoose ≥ 6 does in updates.
-      await this.sql.query(
-        `UPDATE ${t} SET doc = doc || $1::jsonb WHERE id = (SELECT id FROM ${t} WHERE ${m.sql} AND ${LIVE} ORDER BY id LIMIT 1)`,
-        [JSON.stringify(modification), ...m.params],
+      await this.writing(collection, () =>
+        this.sql.query(
+          `UPDATE ${t} SET doc = doc || $1::jsonb WHERE id = (SELECT id FROM ${t} WHERE ${m.sql} AND ${LIVE} ORDER BY id LIMIT 1)`,
+          [JSON.stringify(modification), ...m.params],
+        ),
       );
       return true;
     }
-    await this.sql.transaction(async (tx) => {
-      const m = matchSql(query, 1);
-      const { rows } = await tx.query<{ id: string; doc: LtijsDocument }>(
-        `SELECT id, doc FROM ${t} WHERE ${m.sql} AND ${LIVE} ORDER BY id LIMIT 1 FOR UPDATE`,
-        m.params,
-      );
-      const row = rows[0];
-      if (!row) return;
-      const plain = JSON.parse(await this.Decrypt(String(row.doc.data), String(row.doc.iv), ENCRYPTIONKEY)) as LtijsDocument;
-      const [key, value] = Object.entries(modification)[0] ?? [];
-      if (key !== undefined) plain[key] = value;
-      const enc = await this.Encrypt(JSON.stringify(plain), ENCRYPTIONKEY);
-      await tx.query(`UPDATE ${t} SET doc = doc || $1::jsonb WHERE id = $2`, [JSON.stringify(enc), row.id]);
-    });
+    await this.writing(collection, () =>
+      this.sql.transaction(async (tx) => {
+        const m = matchSql(query, 1);
+        const { rows } = await tx.query<{ id: string; doc: LtijsDocument }>(
+          `SELECT id, doc FROM ${t} WHERE ${m.sql} AND ${LIVE} ORDER BY id LIMIT 1 FOR UPDATE`,
+          m.params,
+        );
+        const row = rows[0];
+        if (!row) return;
+        const plain = JSON.parse(await this.Decrypt(String(row.doc.data), String(row.doc.iv), ENCRYPTIONKEY)) as LtijsDocument;
+        const [key, value] = Object.entries(modification)[0] ?? [];
+        if (key !== undefined) plain[key] = value;
+        const enc = await this.Encrypt(JSON.stringify(plain), ENCRYPTIONKEY);
+        await tx.query(`UPDATE ${t} SET doc = doc || $1::jsonb WHERE id = $2`, [JSON.stringify(enc), row.id]);
+      }),
+    );
     return true;
   }
 
@@ -272,8 +353,9 @@ export class LtijsPostgresStore implements LtiDatabasePlugin {
     const run = async (): Promise<true> => {
       this.assertReady();
       if (!collection || !query) throw new Error('MISSING_PARAMS');
+      if (this.notStored.has(collection)) return true;
       const m = matchSql(query, 1);
-      await this.sql.query(`DELETE FROM ${this.table(collection)} WHERE ${m.sql}`, m.params);
+      await this.writing(collection, () => this.sql.query(`DELETE FROM ${this.table(collection)} WHERE ${m.sql}`, m.params));
       return true;
     };
     const p = run();

@@ -1,4 +1,5 @@
 import crypto, { type KeyObject } from 'node:crypto';
+import { createRequire } from 'node:module';
 import axios from 'axios';
 import { USER_AGENT } from '../canvas/userAgent';
 
@@ -10,7 +11,7 @@ export type AuthConfig = { method: 'JWK_SET' | 'JWK_KEY' | 'RSA_KEY'; key: strin
  * at most once per `minRefetchMs`, so a flood of forged kids cannot make us hammer Canvas.
  */
 export class PlatformKeys {
-  private readonly sets = new Map<string, { keys: Map<string, KeyObject>; fetchedAt: number; pending?: Promise<void> }>();
+  private readonly sets = new Map<string, { keys: Map<string, KeyObject>; body?: { keys: unknown[] }; fetchedAt: number; pending?: Promise<void> }>();
 
   constructor(private readonly opts: { ttlMs?: number; minRefetchMs?: number; timeoutMs?: number } = {}) {}
 
@@ -28,6 +29,17 @@ export class PlatformKeys {
       default:
         throw new KeyError('The platform has no key configuration.');
     }
+  }
+
+  /**
+   * The key set at `url` as last fetched, while it is fresh (younger than the TTL), else undefined. ltijs verifies
+   * each launch again after launchGuard, which has just made sure this set is fresh and holds the token's kid:
+   * ltijs gets it from here instead of fetching it again (see `serveLtijsKeySets`).
+   */
+  cachedSet(url: string): { keys: unknown[] } | undefined {
+    const entry = this.sets.get(url);
+    if (!entry?.body || Date.now() - entry.fetchedAt > (this.opts.ttlMs ?? 5 * 60_000)) return undefined;
+    return structuredClone(entry.body);
   }
 
   private async fromSet(url: string, kid: string): Promise<KeyObject> {
@@ -50,7 +62,8 @@ export class PlatformKeys {
     const pending = (async () => {
       const res = await axios.get<{ keys?: unknown }>(url, { timeout: this.opts.timeoutMs ?? 5000, headers: { 'User-Agent': USER_AGENT, Accept: 'application/json' } });
       const keys = new Map<string, KeyObject>();
-      for (const jwk of Array.isArray(res.data.keys) ? res.data.keys : []) {
+      const body = { keys: Array.isArray(res.data.keys) ? (res.data.keys as unknown[]) : [] };
+      for (const jwk of body.keys) {
         const j = jwk as crypto.JsonWebKey & { kid?: string; use?: string };
         if (!j.kid || j.kty !== 'RSA' || (j.use && j.use !== 'sig')) continue;
         try {
@@ -59,9 +72,9 @@ export class PlatformKeys {
           // A malformed key in the set must not hide the good ones.
         }
       }
-      this.sets.set(url, { keys, fetchedAt: Date.now() });
+      this.sets.set(url, { keys, body, fetchedAt: Date.now() });
     })();
-    this.sets.set(url, { keys: existing?.keys ?? new Map(), fetchedAt: existing?.fetchedAt ?? 0, pending });
+    this.sets.set(url, { keys: existing?.keys ?? new Map(), body: existing?.body, fetchedAt: existing?.fetchedAt ?? 0, pending });
     try {
       await pending;
     } catch (err) {
@@ -73,3 +86,33 @@ export class PlatformKeys {
 }
 
 export class KeyError extends Error {}
+
+type HttpGet = (url: unknown, options?: unknown) => unknown;
+const servingLtijs = new Set<PlatformKeys>();
+const ORIGINAL = Symbol('ltijs http get');
+
+/**
+ * ltijs 5.9 fetches the platform's JWKS over HTTP on every launch (`got.get(keysEndpoint).json()` in
+ * ltijs/dist/Utils/Auth.js), after launchGuard has already verified the token with the cached set. This answers
+ * that one call from the cache: a bare `get(url)` (no options: the NRPS and AGS calls always pass some) for a URL
+ * whose set is cached and fresh returns that set; anything else goes to ltijs's HTTP client as before. ltijs
+ * still finds the kid and verifies the signature itself. Returns the function that stops serving from `keys`.
+ */
+export function serveLtijsKeySets(keys: PlatformKeys): () => void {
+  const http = createRequire(__filename)('ltijs/dist/Utils/Http') as { get: HttpGet; [ORIGINAL]?: HttpGet };
+  if (!http[ORIGINAL]) {
+    const original = http.get;
+    http[ORIGINAL] = original;
+    http.get = function (url: unknown, options?: unknown) {
+      if (typeof url === 'string' && options === undefined) {
+        for (const k of servingLtijs) {
+          const set = k.cachedSet(url);
+          if (set) return { json: () => Promise.resolve(set) };
+        }
+      }
+      return original.call(http, url, options);
+    };
+  }
+  servingLtijs.add(keys);
+  return () => void servingLtijs.delete(keys);
+}

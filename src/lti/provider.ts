@@ -17,6 +17,9 @@ export type RenderError = (res: Response, err: unknown) => void;
  *   and gives us its AGS, NRPS and Deep Linking services.
  * - `cors: false`: ltijs would otherwise reflect any origin with credentials.
  * - The store's setup runs before `deploy`, so a database failure is an error here, not ltijs's process.exit.
+ * - Per launch, ltijs costs one query (inserting the nonce): its idtoken, contexttoken and state are not
+ *   stored (see below), its platform reads are cached for 5 s, and app.ts lets it take the platform's JWKS from
+ *   our cache (`serveLtijsKeySets`) instead of fetching it.
  */
 export async function startLti(deps: {
   config: Config;
@@ -25,7 +28,16 @@ export async function startLti(deps: {
   renderError: RenderError;
 }): Promise<{ lti: LtiProvider; store: LtijsPostgresStore }> {
   const { config } = deps;
-  const store = new LtijsPostgresStore(deps.sql, { nonceTtlSeconds: Math.max(3600, config.ltiTokenMaxAgeSeconds * 2) });
+  const store = new LtijsPostgresStore(deps.sql, {
+    nonceTtlSeconds: Math.max(3600, config.ltiTokenMaxAgeSeconds * 2),
+    // ltijs reads the platform and its status on every launch; launchGuard's Platforms cache has the same 5 s.
+    registrationCacheMs: 5000,
+    // idtoken and contexttoken are read back only for ltik requests, which microcred never makes (its sessions
+    // replace ltiks); state only by ltijs's login, which lti/login.ts replaces (its lti_logins rows hold the state).
+    notStored: ['idtoken', 'contexttoken', 'state'],
+    // A replayed nonce is refused by the insert; launchGuard has already refused the replay by the login anyway.
+    nonceCheckedByInsert: true,
+  });
   const lti = createLtiProvider();
   lti.setup(
     config.secretKey,

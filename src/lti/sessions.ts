@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { and, eq, gt, lt, sql } from 'drizzle-orm';
-import type { Orm } from '../db/database';
+import { UNNAMED, type Orm } from '../db/database';
 import { sessions } from './schema';
 import { tenants, users, courses } from '../tenants/schema';
 import type { AppRole } from './roles';
@@ -44,7 +44,20 @@ export function csrfTokenFor(secret: string): string {
 }
 
 export class SessionRepository {
-  constructor(private readonly orm: Orm, private readonly ttlMinutes: number) {}
+  /** Every session request runs this query: built once (see UNNAMED). */
+  private readonly loadQuery;
+
+  constructor(private readonly orm: Orm, private readonly ttlMinutes: number) {
+    this.loadQuery = orm
+      .select({ s: sessions, t: tenants, u: users, c: courses })
+      .from(sessions)
+      .innerJoin(tenants, eq(tenants.id, sessions.tenantId))
+      .innerJoin(users, and(eq(users.id, sessions.userId), eq(users.tenantId, sessions.tenantId)))
+      .leftJoin(courses, and(eq(courses.id, sessions.courseId), eq(courses.tenantId, sessions.tenantId)))
+      .where(and(eq(sessions.tokenHash, sql.placeholder('tokenHash')), gt(sessions.expiresAt, sql`now()`)))
+      .limit(1)
+      .prepare(UNNAMED);
+  }
 
   /** Creates a session and returns its token; only the token's hash is stored. */
   async create(s: { tenantId: string; userId: string; courseId: string | null; ltiRoles: string[]; launch: LaunchInfo }): Promise<string> {
@@ -64,14 +77,7 @@ export class SessionRepository {
 
   async load(token: string): Promise<SessionContext | undefined> {
     if (!TOKEN.test(token)) return undefined;
-    const [row] = await this.orm
-      .select({ s: sessions, t: tenants, u: users, c: courses })
-      .from(sessions)
-      .innerJoin(tenants, eq(tenants.id, sessions.tenantId))
-      .innerJoin(users, and(eq(users.id, sessions.userId), eq(users.tenantId, sessions.tenantId)))
-      .leftJoin(courses, and(eq(courses.id, sessions.courseId), eq(courses.tenantId, sessions.tenantId)))
-      .where(and(eq(sessions.tokenHash, hashToken(token)), gt(sessions.expiresAt, sql`now()`)))
-      .limit(1);
+    const [row] = await this.loadQuery.execute({ tokenHash: hashToken(token) });
     if (!row) return undefined;
     const launch = row.s.launch as LaunchInfo;
     return {

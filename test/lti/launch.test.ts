@@ -88,4 +88,77 @@ describe('launching from Canvas', () => {
     expect(res.status).toBe(403);
     expect(res.body).toContain('Your role in this course does not allow this.');
   });
+
+  it("fetches Canvas's key set once for many launches, and again when Canvas rotates its key", async () => {
+    const jwksFetches = () => stack.sandbox.requests.filter((r) => r.path === '/api/lti/security/jwks').length;
+    await stack.launch('101');
+    const before = jwksFetches();
+    for (const user of ['102', '103', '2']) expect((await stack.launch(user)).page.status).toBe(200);
+    // Neither launchGuard nor ltijs's own verification went back to Canvas: both used the cached set.
+    expect(jwksFetches()).toBe(before);
+
+    stack.sandbox.rotatePlatformKey();
+    // An unknown kid refreshes the set at most every 10 s (a flood of forged kids must not hammer Canvas): move the
+    // clock past that, for Canvas and microcred alike (one process).
+    const realNow = Date.now.bind(Date);
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + 11_000);
+    let page;
+    try {
+      ({ page } = await stack.launch('104'));
+    } finally {
+      clock.mockRestore();
+    }
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('My micro-credentials');
+    // The unknown kid made the cache fetch once; ltijs verified the new key from that same fetch.
+    expect(jwksFetches()).toBe(before + 1);
+  });
+
+  it('records a launch in one statement: user, course, membership, Canvas URL and the grants that apply', async () => {
+    const tenants = stack.tool.app.repos.tenants;
+    const tenant = (await tenants.findByLtiKey(stack.sandbox.issuer, stack.clientId, stack.deploymentId))!;
+    const sub = `sub-${Date.now()}`;
+    const course = { ltiContextId: `ctx-${Date.now()}`, canvasCourseId: '9001', title: 'Record test', label: 'RT' };
+    const first = await tenants.recordLaunch(tenant.id, { user: { ltiSub: sub, canvasUserId: '77', name: 'Rita Record', email: 'rita@example.test' }, course, ltiRoles: ['a', 'b"c'] });
+    expect(first).toEqual({ userId: expect.any(String), courseId: expect.any(String), grants: [] });
+
+    // A later launch that says less keeps what was known; the roles are replaced.
+    const second = await tenants.recordLaunch(tenant.id, { user: { ltiSub: sub }, course: { ...course, canvasCourseId: null, title: 'Renamed' }, ltiRoles: ['Learner'] });
+    expect(second.userId).toBe(first.userId);
+    expect(second.courseId).toBe(first.courseId);
+    const { rows } = await stack.tool.db.sql.query<Record<string, unknown>>(
+      `SELECT u.canvas_user_id, u.name, u.email, c.canvas_course_id, c.title, m.lti_roles FROM users u
+         JOIN memberships m ON m.user_id = u.id JOIN courses c ON c.id = m.course_id WHERE u.id = $1`,
+      [first.userId],
+    );
+    expect(rows).toEqual([{ canvas_user_id: '77', name: 'Rita Record', email: 'rita@example.test', canvas_course_id: '9001', title: 'Renamed', lti_roles: ['Learner'] }]);
+
+    // Grants: district-wide and this course's apply, another course's does not.
+    const otherCourse = (await tenants.upsertCourse(tenant.id, { ltiContextId: `other-${Date.now()}`, title: 'Other' })).id;
+    await tenants.grant(tenant.id, first.userId, 'admin', otherCourse, null);
+    expect((await tenants.recordLaunch(tenant.id, { user: { ltiSub: sub }, course, ltiRoles: [] })).grants).toEqual([]);
+    await tenants.grant(tenant.id, first.userId, 'reviewer', first.courseId, null);
+    await tenants.grant(tenant.id, first.userId, 'recognizer', null, null);
+    expect((await tenants.recordLaunch(tenant.id, { user: { ltiSub: sub }, course, ltiRoles: [] })).grants.sort()).toEqual(['recognizer', 'reviewer']);
+
+    // Without a course: no course, no membership, only district-wide grants.
+    const courseless = await tenants.recordLaunch(tenant.id, { user: { ltiSub: sub }, course: null, ltiRoles: [] });
+    expect(courseless).toEqual({ userId: first.userId, courseId: null, grants: ['recognizer'] });
+
+    // The tenant's Canvas URL changes only when a launch names another one.
+    await tenants.recordLaunch(tenant.id, { user: { ltiSub: sub }, course: null, ltiRoles: [], canvasBaseUrl: 'https://elsewhere.instructure.com' });
+    expect((await tenants.findById(tenant.id))!.canvasBaseUrl).toBe('https://elsewhere.instructure.com');
+    await tenants.recordLaunch(tenant.id, { user: { ltiSub: sub }, course: null, ltiRoles: [], canvasBaseUrl: stack.sandbox.baseUrl });
+    expect((await tenants.findById(tenant.id))!.canvasBaseUrl).toBe(stack.sandbox.baseUrl);
+  });
+
+  it("gives a launch the roles microcred granted, on top of Canvas's", async () => {
+    const tenants = stack.tool.app.repos.tenants;
+    const tenant = (await tenants.findByLtiKey(stack.sandbox.issuer, stack.clientId, stack.deploymentId))!;
+    expect((await stack.launch('108')).page.status).toBe(200);
+    const { rows } = await stack.tool.db.sql.query<{ id: string }>(`SELECT id FROM users WHERE tenant_id = $1 AND canvas_user_id = '108'`, [tenant.id]);
+    await tenants.grant(tenant.id, rows[0]!.id, 'reviewer', null, null);
+    const { page } = await stack.launch('108');
+    expect(new URL(page.url).pathname).toMatch(/\/reviewer$/);
+  });
 });

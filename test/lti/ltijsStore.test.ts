@@ -303,6 +303,93 @@ describe('LtijsPostgresStore: ltijs database plugin contract', () => {
     expect(await rawRows('ltijs_nonce', 'nonce', nonce)).toHaveLength(1);
     await expect(store.Insert(false, 'nonce', undefined as never)).rejects.toThrow('MISSING_PARAMS');
   });
+
+  test('registration cache: Get on platform and platformStatus is answered from memory until a write or the TTL', async () => {
+    const cached = new LtijsPostgresStore(db.sql, { nonceTtlSeconds: 60, sweepIntervalMs: 0, registrationCacheMs: 60_000 });
+    await cached.setup();
+    const url = `https://canvas-${uid()}.test`;
+    const kid = uid();
+    await cached.Replace(false, 'platform', { platformUrl: url, clientId: 'c' }, { platformUrl: url, clientId: 'c', kid, platformName: 'one' });
+    await cached.Replace(false, 'platformStatus', { id: kid }, { id: kid, active: true });
+    expect(await cached.Get(false, 'platform', { platformUrl: url, clientId: 'c' })).toEqual([{ platformUrl: url, clientId: 'c', kid, platformName: 'one' }]);
+    expect(await cached.Get(false, 'platformStatus', { id: kid })).toEqual([{ id: kid, active: true }]);
+
+    // A change made behind the store's back (another instance) is not seen while the answer is fresh...
+    await db.sql.query(`UPDATE ltijs_platform SET doc = doc || '{"platformName":"two"}' WHERE doc ->> 'kid' = $1`, [kid]);
+    const answer = await cached.Get(false, 'platform', { platformUrl: url, clientId: 'c' });
+    expect(answer && answer[0]!.platformName).toBe('one');
+    // ...and a caller mutating an answer does not change the cache.
+    if (answer) answer[0]!.platformName = 'mutated';
+    expect(((await cached.Get(false, 'platform', { platformUrl: url, clientId: 'c' })) || [])[0]!.platformName).toBe('one');
+    // A store without the cache reads the row every time.
+    expect(((await store.Get(false, 'platform', { platformUrl: url, clientId: 'c' })) || [])[0]!.platformName).toBe('two');
+
+    // Any write through this store forgets: a deactivation is seen by the next Get.
+    await cached.Replace(false, 'platformStatus', { id: kid }, { id: kid, active: false });
+    expect(await cached.Get(false, 'platformStatus', { id: kid })).toEqual([{ id: kid, active: false }]);
+    expect(((await cached.Get(false, 'platform', { platformUrl: url, clientId: 'c' })) || [])[0]!.platformName).toBe('two');
+    await cached.Modify(false, 'platform', { kid }, { platformName: 'three' });
+    expect(((await cached.Get(false, 'platform', { kid })) || [])[0]!.platformName).toBe('three');
+    await cached.Delete('platform', { kid });
+    await cached.Delete('platformStatus', { id: kid });
+    expect(await cached.Get(false, 'platform', { kid })).toBe(false);
+    expect(await cached.Get(false, 'platformStatus', { id: kid })).toBe(false);
+
+    // Other collections are never cached.
+    const state = uid();
+    expect(await cached.Get(false, 'state', { state })).toBe(false);
+    await store.Insert(false, 'state', { state, query: {} });
+    expect(await cached.Get(false, 'state', { state })).toHaveLength(1);
+
+    // The TTL ends a cached answer.
+    const short = new LtijsPostgresStore(db.sql, { nonceTtlSeconds: 60, sweepIntervalMs: 0, registrationCacheMs: 50 });
+    await short.setup();
+    const other = uid();
+    expect(await short.Get(false, 'platformStatus', { id: other })).toBe(false);
+    await store.Insert(false, 'platformStatus', { id: other, active: true });
+    expect(await short.Get(false, 'platformStatus', { id: other })).toBe(false);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(await short.Get(false, 'platformStatus', { id: other })).toEqual([{ id: other, active: true }]);
+    await store.Delete('platformStatus', { id: other });
+    await short.Close();
+    await cached.Close();
+  });
+
+  test('notStored collections: writes succeed without a row, reads find nothing, unknown names are refused', async () => {
+    const lean = new LtijsPostgresStore(db.sql, { nonceTtlSeconds: 60, sweepIntervalMs: 0, notStored: ['idtoken', 'contexttoken'] });
+    await lean.setup();
+    const id = uid();
+    await expect(lean.Replace(false, 'idtoken', { iss: id, user: 'u' }, { iss: id, user: 'u' })).resolves.toBe(true);
+    await expect(lean.Replace(false, 'contexttoken', { contextId: id, user: 'u' }, { contextId: id, user: 'u' })).resolves.toBe(true);
+    await expect(lean.Insert(false, 'idtoken', { iss: id, user: 'v' })).resolves.toBe(true);
+    await expect(lean.Modify(false, 'idtoken', { iss: id }, { user: 'w' })).resolves.toBe(true);
+    expect(await rawRows('ltijs_idtoken', 'iss', id)).toHaveLength(0);
+    expect(await rawRows('ltijs_contexttoken', 'contextId', id)).toHaveLength(0);
+    await store.Replace(false, 'idtoken', { iss: id, user: 'u' }, { iss: id, user: 'u' });
+    expect(await lean.Get(false, 'idtoken', { iss: id, user: 'u' })).toBe(false);
+    expect(await store.Get(false, 'idtoken', { iss: id, user: 'u' })).toHaveLength(1);
+    await lean.Delete('idtoken', { iss: id });
+    expect(await rawRows('ltijs_idtoken', 'iss', id)).toHaveLength(1);
+    // Other collections work as ever.
+    const nonce = uid();
+    await lean.Insert(false, 'nonce', { nonce });
+    await expect(lean.Insert(false, 'nonce', { nonce })).rejects.toThrow('NONCE_ALREADY_USED');
+    expect(() => new LtijsPostgresStore(db.sql, { nonceTtlSeconds: 60, notStored: ['sessions'] })).toThrow(/unknown collection sessions/);
+    await lean.Close();
+  });
+
+  test('nonceCheckedByInsert: Get(nonce) asks nothing, and the insert still refuses every replay', async () => {
+    const lean = new LtijsPostgresStore(db.sql, { nonceTtlSeconds: 60, sweepIntervalMs: 0, nonceCheckedByInsert: true });
+    await lean.setup();
+    const nonce = uid();
+    await lean.Insert(false, 'nonce', { nonce });
+    expect(await lean.Get(false, 'nonce', { nonce })).toBe(false);
+    expect(await store.Get(false, 'nonce', { nonce })).toHaveLength(1);
+    await expect(lean.Insert(false, 'nonce', { nonce })).rejects.toThrow('NONCE_ALREADY_USED');
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => lean.Insert(false, 'nonce', { nonce: nonce + 'x' })));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    await lean.Close();
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------------------
