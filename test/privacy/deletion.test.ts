@@ -72,8 +72,9 @@ describe('deleting one educator’s data', () => {
     expect(page.status).toBe(200);
     tenantB = (await w.q<{ tenant_id: string }>('SELECT tenant_id FROM users WHERE tenant_id <> $1 AND canvas_user_id = $2', [w.tenantId, '101']))[0]!.tenant_id;
     await w.q(`INSERT INTO canvas_identities (tenant_id, canvas_user_id, name, sources) VALUES ($1, '101', $2, '{roster}') ON CONFLICT DO NOTHING`, [tenantB, ELLISON.name]);
+    // ltijs keeps no id_tokens (microcred never asks it for one later), so her name is not there to begin with.
     // (Other test files of the same run share ltijs's tables: count only these two districts' platforms.)
-    expect((await w.q("SELECT 1 FROM ltijs_idtoken WHERE strpos(doc::text, 'Tamika Ellison') > 0 AND doc->>'iss' IN ($1, $2)", [w.stack.sandbox.issuer, b.issuer])).length).toBe(2);
+    expect((await w.q("SELECT 1 FROM ltijs_idtoken WHERE strpos(doc::text, 'Tamika Ellison') > 0 AND doc->>'iss' IN ($1, $2)", [w.stack.sandbox.issuer, b.issuer])).length).toBe(0);
   }, 180_000);
   afterAll(async () => {
     await closeB?.();
@@ -143,7 +144,6 @@ describe('deleting one educator’s data', () => {
     const [tB] = await w.q<{ issuer: string; client_id: string; deployment_id: string }>('SELECT issuer, client_id, deployment_id FROM tenants WHERE id = $1', [tenantB]);
     if (!tB) throw new Error('no district B');
     const [tA] = await w.q<{ issuer: string; client_id: string; deployment_id: string }>('SELECT issuer, client_id, deployment_id FROM tenants WHERE id = $1', [w.tenantId]);
-    // (Her name was in ltijs's id_tokens of both districts before.)
     for (const needle of [ids.user!, ids.sub!, ELLISON.name, ELLISON.email, 'Tamika']) {
       const tables = await tablesContaining(needle);
       // District B's own copy of her is the only place she may remain.
