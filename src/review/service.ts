@@ -155,10 +155,22 @@ export async function claimNext(deps: ReviewDeps, ctx: SessionContext, f: Pick<Q
   const scope = await reviewScope(deps, ctx);
   for (let page = 0; page < 10; page++) {
     const rows = await repo.queue(ctx.tenant.id, scope, { ...f, status: 'pending', limit: 25, offset: page * 25 });
-    for (const r of rows) {
+    // The oldest first; once another reviewer took one, go on from a random place among the rest and round:
+    // fifty reviewers pressing “Review next” together then claim different items instead of all racing for the
+    // same few oldest ones (bench:load).
+    let order = rows;
+    for (let i = 0; i < order.length; i++) {
+      const r = order[i]!;
       const item = await repo.findItem(ctx.tenant.id, r.id);
-      if (!item || (await conflictOf(repo, ctx, item))) continue;
-      const won = await repo.claim(ctx.tenant.id, r.id, ctx.user.id);
+      const free = !!item && item.status === 'pending' && !item.claimedBy;
+      const conflict = free && (await conflictOf(repo, ctx, item)) !== null;
+      const won = free && !conflict ? await repo.claim(ctx.tenant.id, r.id, ctx.user.id) : undefined;
+      // Lost to another reviewer (taken before, or just now): spread out.
+      if (!won && !conflict && order === rows) {
+        const rest = rows.slice(i + 1);
+        const start = Math.floor(Math.random() * rest.length);
+        order = [...rows.slice(0, i + 1), ...rest.slice(start), ...rest.slice(0, start)];
+      }
       if (won) {
         await repo.audit(ctx.tenant.id, { itemId: r.id, actorId: ctx.user.id, action: 'claim', detail: { next: true, round: won.round } });
         return won;

@@ -149,6 +149,15 @@ describe('reviewing evidence', () => {
     }
   });
 
+  it('gives reviewers pressing “Review next” at the same moment different submissions', async () => {
+    const cred = await w.newCredential('Review next together');
+    const items = await Promise.all([101, 102, 103, 104].map((e, i) => w.submit(e, { credential: cred, submittedAt: new Date(Date.now() - (10 - i) * 60_000) })));
+    const reviewers = await Promise.all(['4', '5', '6', '8'].map((u) => w.as(u)));
+    const got = await Promise.all(reviewers.map(async (r) => (await json<{ item: { id: string } | null }>(await r.api('/api/review/next', { method: 'POST', json: { credentialId: cred.id } }))).item?.id));
+    expect(new Set(got).size).toBe(4);
+    expect([...got].sort()).toEqual(items.map((i) => i.id).sort());
+  });
+
   it('assigns waiting submissions to reviewers by load', async () => {
     const admin = await w.as(1);
     // Start from no claims: an administrator releases whatever is in review.
