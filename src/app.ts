@@ -38,9 +38,12 @@ import { JobQueue } from './jobs/queue';
 import { Progress } from './progress/service';
 import { earnerHomeData, progressRoutes } from './progress/routes';
 import { reviewRoutes } from './review/routes';
-import { noAward, noEvidence, type EvidenceSource, type OnAward, type ReviewDeps } from './review/ports';
+import { noEvidence, type EvidenceSource, type OnAward, type ReviewDeps } from './review/ports';
 import { PASSBACK_JOB } from './review/service';
 import { runPassback, type PassbackJob } from './review/passback';
+import { Awards } from './awards/service';
+import { awardRoutes } from './awards/routes';
+import type { AgsPlatform } from './awards/ags';
 
 export interface App {
   app: Express;
@@ -60,6 +63,8 @@ export interface App {
   jobs: JobQueue;
   /** Progress from Canvas: sync jobs, fast refreshes, Live Events, evidence snapshots (docs/progress.md). */
   progress: Progress;
+  /** The award command, its outbox jobs to Canvas (grades, rubric, messages, next levels), designers' commands (docs/awards.md). */
+  awards: Awards;
   /** Stops timers and ltijs; the caller closes the HTTP server and the database. */
   close(): Promise<void>;
 }
@@ -96,7 +101,12 @@ export async function createApp(config: Config, db: Database): Promise<App> {
   progress.defineJobs();
 
   const renderError = (res: express.Response, err: unknown) => sendError(app, res.req, res, err);
-  const { lti, store } = await startLti({ config, sql: db.sql, onLaunch: completeLaunch({ tenants, sessions, afterLaunch: (l) => progress.onLaunch(l) }), renderError });
+  // Set once the credential engine exists (below); launches only happen after createApp returns.
+  const awardsRef: { awards?: Awards } = {};
+  const afterLaunch = async (l: Parameters<Progress['onLaunch']>[0]) => {
+    await Promise.all([progress.onLaunch(l), awardsRef.awards?.rememberLaunch(l)]);
+  };
+  const { lti, store } = await startLti({ config, sql: db.sql, onLaunch: completeLaunch({ tenants, sessions, afterLaunch }), renderError });
   ltiRef.lti = lti;
   const platforms = new Platforms(lti);
   const keys = new PlatformKeys();
@@ -132,7 +142,7 @@ export async function createApp(config: Config, db: Database): Promise<App> {
   app.use('/lti', form, launchGuard({ config, platforms, keys, logins, tenants }), lti.app);
 
   // Public credential routes (no session): issuer and DID document, status lists, credentials, OB 2.0, /verify.
-  const badges = new Badges({ orm: db.orm, publicUrl: config.publicUrl, secretKey: config.secretKey });
+  const badges = new Badges({ orm: db.orm, publicUrl: config.publicUrl, secretKey: config.secretKey, singleSession: db.kind === 'pglite' });
   app.use(badgeRoutes(badges));
 
   // Canvas's OAuth2 redirect lands in a top-level window without the session path: the state names it.
@@ -142,7 +152,11 @@ export async function createApp(config: Config, db: Database): Promise<App> {
 
   const catalogDeps = { db, courseReader: canvasCourseReader(canvas), publicUrl: config.publicUrl };
   const progressDeps = { progress, sessionTtlMinutes: config.sessionTtlMinutes };
-  const reviewDeps: ReviewDeps = { db, evidence: noEvidence, onAward: noAward, jobs, canvas };
+  const awards = new Awards({ db, badges, jobs, canvas, publicUrl: config.publicUrl, platform: (issuer, clientId) => agsPlatform(lti, issuer, clientId) });
+  awardsRef.awards = awards;
+  awards.defineJobs();
+  progress.setAfterSave(awards.afterProgressSave);
+  const reviewDeps: ReviewDeps = { db, evidence: noEvidence, onAward: awards.onReviewAward, onNotYet: awards.onReviewNotYet, jobs, canvas };
   // Jobs are defined before the queue starts (startServer starts it after createApp).
   jobs.define<PassbackJob>({ name: PASSBACK_JOB, retryLimit: 10, retryDelaySeconds: 30, handler: async (data) => void (await runPassback(reviewDeps, data)) });
   const routes = [
@@ -153,6 +167,7 @@ export async function createApp(config: Config, db: Database): Promise<App> {
     ...catalogPages(catalogDeps),
     ...progressRoutes(progressDeps),
     ...reviewRoutes(reviewDeps),
+    ...awardRoutes(awards),
   ];
   for (const p of catalogBodyParsers()) app.use(p.path, p.handler);
   // The two no-JavaScript badge upload forms post multipart/form-data (src/catalog/multipart.ts).
@@ -180,6 +195,7 @@ export async function createApp(config: Config, db: Database): Promise<App> {
     badges,
     jobs,
     progress,
+    awards,
     catalog: {
       setCourseReader(factory) {
         catalogDeps.courseReader = factory;
@@ -199,6 +215,14 @@ export async function createApp(config: Config, db: Database): Promise<App> {
       await store.Close();
     },
   };
+}
+
+/** ltijs's registration of a platform, as the AGS client-credentials grant needs it (undefined when inactive). */
+async function agsPlatform(lti: LtiProvider, issuer: string, clientId: string): Promise<AgsPlatform | undefined> {
+  const p = await lti.getPlatform(issuer, clientId);
+  if (!p || !(await p.platformActive())) return undefined;
+  const [kid, tokenEndpoint, audience, privateKeyPem] = await Promise.all([p.platformKid(), p.platformAccessTokenEndpoint(), p.platformAuthorizationServer(), p.platformPrivateKey()]);
+  return { issuer, clientId, kid, tokenEndpoint, audience: audience || tokenEndpoint, privateKeyPem };
 }
 
 export { ROUTE_TABLE };

@@ -82,6 +82,11 @@ export const RULES = {
   'review.assign': anyOf('admin'),
   /** An earner's own decisions and feedback (what they see is filtered to themselves). */
   'review.feedback': () => true,
+  // Awards (docs/awards.md): the course's awards and their passbacks, award modes, next levels (per-credential
+  // and per-course checks in the commands); bulk awards; everyone's own notification choices.
+  'awards.course': anyOf('designer', 'admin'),
+  'awards.bulk': anyOf('designer', 'admin'),
+  'earner.preferences': () => true,
 } satisfies Record<string, Rule>;
 
 export type Action = keyof typeof RULES;

@@ -11,7 +11,7 @@ import { liveEventsRoute } from './events';
 import type { AttachedCredential, CourseInfo } from './repository';
 import { ProgressRepository } from './repository';
 import { snapshotEvidence } from './snapshots';
-import { ProgressSync, type ProgressOptions, type SyncMode } from './sync';
+import { ProgressSync, type AfterProgressSave, type ProgressOptions, type SyncMode } from './sync';
 
 export const JOBS = {
   syncCourse: 'progress.syncCourse',
@@ -43,6 +43,8 @@ export class Progress {
   readonly repo: ProgressRepository;
   readonly sync: ProgressSync;
   private readonly log: Logger;
+  /** Set by the award feature (automatic mode). */
+  private afterSave: AfterProgressSave | undefined;
 
   constructor(
     private readonly deps: {
@@ -66,7 +68,13 @@ export class Progress {
       options: deps.options,
       clientFor: deps.clientFor,
       enqueueSnapshot: async (job, tx) => void (await deps.queue.send(JOBS.snapshotEvidence, job, { tx, singletonKey: `${job.credentialId}:${job.canvasUserId}` })),
+      afterSave: (e) => (this.afterSave ? this.afterSave(e) : Promise.resolve()),
     });
+  }
+
+  /** What runs after an earner's progress is saved, in the same transaction (awards' automatic mode). */
+  setAfterSave(hook: AfterProgressSave): void {
+    this.afterSave = hook;
   }
 
   /** Declares the jobs (before the queue starts). */

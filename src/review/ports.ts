@@ -55,10 +55,14 @@ export type OnAward = (deps: ReviewDeps, e: { tx: Orm; item: ReviewItemRow; deci
 
 export const noAward: OnAward = () => Promise.resolve();
 
+/** Called inside the decision's transaction when an item is decided “not yet” (awards queue the educator's message). */
+export type OnNotYet = (deps: ReviewDeps, e: { tx: Orm; item: ReviewItemRow; decision: ReviewRow }) => Promise<void>;
+
 export interface ReviewDeps {
   db: Database;
   evidence: EvidenceSource;
   onAward: OnAward;
+  onNotYet?: OnNotYet;
   /** Null only in unit tests that never decide "not yet". */
   jobs: JobQueue | null;
   canvas: CanvasAccess | null;

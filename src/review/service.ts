@@ -303,7 +303,10 @@ export async function decide(deps: ReviewDeps, ctx: SessionContext, id: string, 
     await repo.updateItem(ctx.tenant.id, item.id, { status, decidedAt: new Date(), decisionReviewId: final.id, claimedBy: null, claimedAt: null });
     const decided = (await repo.findItem(ctx.tenant.id, item.id))!;
     if (status === 'awarded') await deps.onAward(deps, { tx, item: decided, decision: final });
-    else if (deps.jobs) await deps.jobs.send(PASSBACK_JOB, { tenantId: ctx.tenant.id, itemId: item.id }, { tx, singletonKey: item.id });
+    else {
+      if (deps.jobs) await deps.jobs.send(PASSBACK_JOB, { tenantId: ctx.tenant.id, itemId: item.id }, { tx, singletonKey: item.id });
+      if (deps.onNotYet) await deps.onNotYet(deps, { tx, item: decided, decision: final });
+    }
     return { outcome: status, item: decided, review };
   });
 }
