@@ -68,6 +68,8 @@ export class Awards {
   readonly ags: AgsClient;
   readonly options: AwardsOptions;
   private readonly log = logger.child({ component: 'awards' });
+  /** Per earner: the last award of theirs queued in this process (see `award`). */
+  private readonly turns = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: AwardsDeps) {
     this.repo = new AwardRepository(deps.db.orm);
@@ -77,10 +79,9 @@ export class Awards {
 
   /** Declares the outbox jobs (before the queue starts). Stately: one run at a time per passback. */
   defineJobs(): void {
-    const passbackDeps = () => ({ repo: this.repo, canvas: this.deps.canvas, ags: this.ags, platform: this.deps.platform, publicUrl: this.deps.publicUrl, maxAttempts: this.options.retryLimit + 1 });
     this.deps.jobs.define<PassbackJobData>({
       name: PASSBACK_JOB, policy: 'stately', retryLimit: this.options.retryLimit, retryDelaySeconds: this.options.retryDelaySeconds, expireInSeconds: 10 * 60, concurrency: 4, pollingIntervalSeconds: 0.5,
-      handler: async (data) => void (await runAwardPassback(passbackDeps(), data)),
+      handler: async (data) => void (await this.runPassback(data)),
     });
     this.deps.jobs.define<NotYetJobData>({
       name: NOT_YET_JOB, policy: 'stately', retryLimit: this.options.retryLimit, retryDelaySeconds: this.options.retryDelaySeconds, concurrency: 2, pollingIntervalSeconds: 0.5,
@@ -88,9 +89,31 @@ export class Awards {
     });
   }
 
-  /** The award command (award.ts) with this app's credential engine and queue. */
+  /** One passback job (the queue's handler; tests call it to replay one). */
+  runPassback(job: PassbackJobData) {
+    return runAwardPassback({ repo: this.repo, canvas: this.deps.canvas, ags: this.ags, platform: this.deps.platform, publicUrl: this.deps.publicUrl, maxAttempts: this.options.retryLimit + 1 }, job);
+  }
+
+  /**
+   * The award command (award.ts) with this app's credential engine and queue. Outside a caller's transaction, one
+   * earner's awards take turns in this process before they open one: duplicates waiting on the earner's database
+   * lock would otherwise hold every pooled connection while the first still needs one to count its status slot.
+   */
   award(input: AwardInput, opts: { tx?: Orm } = {}): Promise<AwardOutcome> {
-    return awardCredential({ orm: this.deps.db.orm, badges: this.deps.badges, jobs: this.deps.jobs }, input, opts);
+    const run = () => awardCredential({ orm: this.deps.db.orm, badges: this.deps.badges, jobs: this.deps.jobs }, input, opts);
+    if (opts.tx) return run();
+    const key = `${input.tenantId}:${input.earnerId}`;
+    const previous = this.turns.get(key) ?? Promise.resolve();
+    const mine = previous.then(run, run);
+    const settled = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.turns.set(key, settled);
+    void settled.then(() => {
+      if (this.turns.get(key) === settled) this.turns.delete(key);
+    });
+    return mine;
   }
 
   // ---- sources ------------------------------------------------------------------------------------------------

@@ -101,4 +101,8 @@ describe('review → award → Canvas', () => {
     expect(rows.find((r) => r.kind === 'notification')).toMatchObject({ state: 'skipped', last_error: 'The educator turned award messages off.' });
     expect(w.stack.sandbox.data.conversations.some((c) => c.participantIds.includes(103))).toBe(false);
   }, 60_000);
+
+  it('issued only credentials that verify, with our verifier and the DCC verifier', async () => {
+    expect(await w.expectAllVerify()).toBe(2);
+  }, 120_000);
 });

@@ -17,6 +17,8 @@ export interface AwardsWorld extends World {
   gradedAssignment(credentialId: string): Promise<{ assignmentId: number; lineItemId: number }>;
   /** Our verifier and the DCC verifier (another code lineage) both accept the credential. */
   expectVerifies(credential: object): Promise<void>;
+  /** Every credential issued for this world's district verifies with both verifiers; answers how many. */
+  expectAllVerify(): Promise<number>;
   passbacks(awardId: string): Promise<{ id: string; kind: string; state: string; attempts: number; last_error: string | null; payload: Record<string, unknown> | null }[]>;
   waitForPassbacks(awardId: string, done?: (states: string[]) => boolean, ms?: number): Promise<{ kind: string; state: string; attempts: number; last_error: string | null; payload: Record<string, unknown> | null }[]>;
 }
@@ -59,6 +61,11 @@ export async function startAwardsWorld(): Promise<AwardsWorld> {
       const dcc = await dccVerifyOver(w, credential);
       expect(dcc.fatal).toEqual([]);
       expect(dcc.log).toMatchObject({ valid_signature: true, revocation_status: true, expiration: true });
+    },
+    async expectAllVerify() {
+      const rows = await w.q<{ credential: object }>('SELECT credential FROM issued_credentials WHERE tenant_id = $1', [w.tenantId]);
+      for (const r of rows) await this.expectVerifies(r.credential);
+      return rows.length;
     },
     passbacks,
     async waitForPassbacks(awardId: string, done = (s: string[]) => s.length > 0 && s.every((x) => x === 'sent' || x === 'skipped' || x === 'failed'), ms = 30_000) {
