@@ -217,8 +217,22 @@ export async function createApp(config: Config, db: Database): Promise<App> {
   };
 }
 
-/** ltijs's registration of a platform, as the AGS client-credentials grant needs it (undefined when inactive). */
-async function agsPlatform(lti: LtiProvider, issuer: string, clientId: string): Promise<AgsPlatform | undefined> {
+/**
+ * ltijs's registration of a platform, as the AGS client-credentials grant needs it (undefined when inactive). Kept
+ * for 30 s: every passback asks, and ltijs decrypts the private key on each read.
+ */
+const platformCache = new Map<string, { at: number; value: Promise<AgsPlatform | undefined> }>();
+function agsPlatform(lti: LtiProvider, issuer: string, clientId: string): Promise<AgsPlatform | undefined> {
+  const key = `${issuer}\u0000${clientId}`;
+  const hit = platformCache.get(key);
+  if (hit && Date.now() - hit.at < 30_000) return hit.value;
+  const value = readAgsPlatform(lti, issuer, clientId);
+  platformCache.set(key, { at: Date.now(), value });
+  value.catch(() => platformCache.delete(key));
+  return value;
+}
+
+async function readAgsPlatform(lti: LtiProvider, issuer: string, clientId: string): Promise<AgsPlatform | undefined> {
   const p = await lti.getPlatform(issuer, clientId);
   if (!p || !(await p.platformActive())) return undefined;
   const [kid, tokenEndpoint, audience, privateKeyPem] = await Promise.all([p.platformKid(), p.platformAccessTokenEndpoint(), p.platformAuthorizationServer(), p.platformPrivateKey()]);

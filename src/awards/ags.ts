@@ -62,6 +62,8 @@ export class AgsClient {
   private readonly tokens = new Map<string, { token: string; expiresAt: number }>();
   /** The last score timestamp sent per (line item, user): every score must come after the previous one. */
   private readonly lastTimestamp = new Map<string, number>();
+  /** Line items found by (container, resourceId), for a few minutes: every award of a credential in a course uses the same one. */
+  private readonly lineItems = new Map<string, { item: LineItem; at: number }>();
 
   constructor(readonly options: AgsOptions) {
     this.http = axios.create({ validateStatus: () => true, transformResponse: [(d: unknown) => d], maxRedirects: 0, headers: { 'User-Agent': USER_AGENT } });
@@ -69,6 +71,20 @@ export class AgsClient {
 
   /** Line items of the course container whose resourceId is this (deep linking tagged them with the credential id). */
   async findLineItem(p: AgsPlatform, lineitemsUrl: string, resourceId: string): Promise<LineItem | undefined> {
+    const key = `${p.issuer}|${p.clientId}|${lineitemsUrl}|${resourceId}`;
+    const hit = this.lineItems.get(key);
+    if (hit && Date.now() - hit.at < 5 * 60_000) return hit.item;
+    const found = await this.lookUpLineItem(p, lineitemsUrl, resourceId);
+    if (found) this.lineItems.set(key, { item: found, at: Date.now() });
+    return found;
+  }
+
+  /** Forgets a line item Canvas no longer has (a 404 on its scores). */
+  forgetLineItem(lineItemUrl: string): void {
+    for (const [k, v] of this.lineItems) if (v.item.id === lineItemUrl) this.lineItems.delete(k);
+  }
+
+  private async lookUpLineItem(p: AgsPlatform, lineitemsUrl: string, resourceId: string): Promise<LineItem | undefined> {
     let url: string | undefined = withQuery(lineitemsUrl, { resource_id: resourceId, limit: '100' });
     for (let page = 0; url && page < 20; page++) {
       const res = await this.request(p, [AGS.lineitemReadonly, AGS.score], { method: 'GET', url, headers: { Accept: CONTAINER } });
@@ -96,6 +112,7 @@ export class AgsClient {
         this.lastTimestamp.set(key, ts);
         return { timestamp };
       } catch (err) {
+        if (err instanceof AgsError && err.status === 404) this.forgetLineItem(lineItemUrl);
         const canvasTs = err instanceof AgsError ? timestampConflict(err) : undefined;
         if (canvasTs === undefined || attempt >= this.options.retries) throw err;
         floor = Math.max(ts, canvasTs);

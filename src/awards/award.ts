@@ -55,6 +55,19 @@ export interface AwardOutcome {
   stacks: AwardOutcome[];
 }
 
+/** Published versions never change: what the award needs of one is kept (per process). */
+const publishedVersions = new Map<string, { tenantId: string; credentialId: string; versionId: string; hours: number; title: string }>();
+/** The district's name and Canvas URL (the credential's reviewing organisation), kept 30 s. */
+const tenants = new Map<string, { at: number; name: string; canvasBaseUrl: string | null }>();
+async function tenantOf(repo: AwardRepository, tenantId: string): Promise<{ name: string; canvasBaseUrl: string | null }> {
+  const hit = tenants.get(tenantId);
+  if (hit && Date.now() - hit.at < 30_000) return hit;
+  const row = (await repo.tenant(tenantId))!;
+  const v = { at: Date.now(), name: row.name, canvasBaseUrl: row.canvasBaseUrl };
+  tenants.set(tenantId, v);
+  return v;
+}
+
 /** Awards in the caller's transaction (`tx`, e.g. a review decision's) or in a new one. */
 export async function awardCredential(deps: AwardDeps, input: AwardInput, opts: { tx?: Orm } = {}): Promise<AwardOutcome> {
   if (opts.tx) return awardIn(deps, new AwardRepository(opts.tx), opts.tx, input);
@@ -71,9 +84,16 @@ async function awardIn(deps: AwardDeps, repo: AwardRepository, tx: Orm, input: A
   if (!earner) throw new NotFoundError('educator');
   let what: { credentialId: string | null; versionId: string | null; stackId: string | null; hours: number; title: string };
   if ('versionId' in input.achievement) {
-    const v = await repo.publishedVersion(input.tenantId, input.achievement.versionId);
-    if (!v) throw new NotFoundError('published micro-credential version');
-    what = { credentialId: v.version.credentialId, versionId: v.version.id, stackId: null, hours: Number(v.version.hours), title: v.version.name };
+    let v = publishedVersions.get(input.achievement.versionId);
+    if (!v) {
+      const row = await repo.publishedVersion(input.tenantId, input.achievement.versionId);
+      if (!row) throw new NotFoundError('published micro-credential version');
+      v = { tenantId: row.version.tenantId, credentialId: row.version.credentialId, versionId: row.version.id, hours: Number(row.version.hours), title: row.version.name };
+      if (publishedVersions.size > 1000) publishedVersions.clear();
+      publishedVersions.set(v.versionId, v);
+    }
+    if (v.tenantId !== input.tenantId) throw new NotFoundError('published micro-credential version');
+    what = { credentialId: v.credentialId, versionId: v.versionId, stackId: null, hours: v.hours, title: v.title };
   } else {
     const s = await repo.stack(input.tenantId, input.achievement.stackId);
     if (!s || s.state !== 'published') throw new NotFoundError('published stack');
@@ -91,7 +111,7 @@ async function awardIn(deps: AwardDeps, repo: AwardRepository, tx: Orm, input: A
     return { award: existing!, created: false, stacks: [] };
   }
 
-  const tenant = (await repo.tenant(input.tenantId))!;
+  const tenant = await tenantOf(repo, input.tenantId);
   const issued = await deps.badges.issueOpenBadge(
     {
       tenantId: input.tenantId,

@@ -80,7 +80,7 @@ export class Awards {
   /** Declares the outbox jobs (before the queue starts). Stately: one run at a time per passback. */
   defineJobs(): void {
     this.deps.jobs.define<PassbackJobData>({
-      name: PASSBACK_JOB, policy: 'stately', retryLimit: this.options.retryLimit, retryDelaySeconds: this.options.retryDelaySeconds, expireInSeconds: 10 * 60, concurrency: 4, pollingIntervalSeconds: 0.5,
+      name: PASSBACK_JOB, policy: 'stately', retryLimit: this.options.retryLimit, retryDelaySeconds: this.options.retryDelaySeconds, expireInSeconds: 10 * 60, concurrency: 8, pollingIntervalSeconds: 0.5,
       handler: async (data) => void (await this.runPassback(data)),
     });
     this.deps.jobs.define<NotYetJobData>({
