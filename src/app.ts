@@ -142,7 +142,7 @@ export async function createApp(config: Config, db: Database): Promise<App> {
   app.use('/lti', form, launchGuard({ config, platforms, keys, logins, tenants }), lti.app);
 
   // Public credential routes (no session): issuer and DID document, status lists, credentials, OB 2.0, /verify.
-  const badges = new Badges({ orm: db.orm, publicUrl: config.publicUrl, secretKey: config.secretKey, singleSession: db.kind === 'pglite' });
+  const badges = new Badges({ orm: db.orm, publicUrl: config.publicUrl, secretKey: config.secretKey, singleSession: db.kind === 'pglite' || config.database.singleSession });
   app.use(badgeRoutes(badges));
 
   // Canvas's OAuth2 redirect lands in a top-level window without the session path: the state names it.

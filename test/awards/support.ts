@@ -33,8 +33,6 @@ export async function startAwardsWorld(): Promise<AwardsWorld> {
   const token = w.stack.sandbox.issueUserToken({ userId: 1 }).accessToken;
   await w.stack.tool.app.canvas.store.setServiceToken(w.tenantId, token, { setBy: await w.userId(1), canvasUser: '1' });
   const app = w.stack.tool.app;
-  // The PGlite variant of the tests talks to one database session over the wire (test/support/globalSetup.ts).
-  app.badges.singleSession = process.env.MICROCRED_TEST_DB_KIND === 'pglite';
 
   const passbacks = (awardId: string) => w.q<{ id: string; kind: string; state: string; attempts: number; last_error: string | null; payload: Record<string, unknown> | null }>('SELECT id, kind, state, attempts, last_error, payload FROM award_passbacks WHERE award_id = $1 ORDER BY kind', [awardId]);
   return Object.assign(w, {
