@@ -39,7 +39,7 @@ import { Progress } from './progress/service';
 import { earnerHomeData, progressRoutes } from './progress/routes';
 import { reviewRoutes } from './review/routes';
 import { snapshotEvidenceSource, submitLatestSnapshot, submitWaitingSnapshots, progressFollowsReview } from './progress/toReview';
-import { noAward, type EvidenceSource, type OnAward, type ReviewDeps } from './review/ports';
+import { type EvidenceSource, type OnAward, type ReviewDeps } from './review/ports';
 import { PASSBACK_JOB } from './review/service';
 import { runPassback, type PassbackJob } from './review/passback';
 import { privacyRoutes } from './privacy/routes';
@@ -47,6 +47,9 @@ import { purgeExpiredEvidence, RETENTION_CRON, RETENTION_JOB, withRetention, typ
 import { Portfolio } from './portfolio/service';
 import { portfolioRoutes, publicPortfolioRoutes } from './portfolio/routes';
 import { reportRoutes } from './reports/routes';
+import { Awards } from './awards/service';
+import { awardRoutes } from './awards/routes';
+import type { AgsPlatform } from './awards/ags';
 
 export interface App {
   app: Express;
@@ -68,6 +71,8 @@ export interface App {
   progress: Progress;
   /** Privacy (docs/privacy.md): the evidence retention job (daily; `purgeNow` runs it at once). */
   privacy: { purgeNow(now?: Date): Promise<RetentionRun>; schedule(): Promise<void> };
+  /** The award command, its outbox jobs to Canvas (grades, rubric, messages, next levels), designers' commands (docs/awards.md). */
+  awards: Awards;
   /** Stops timers and ltijs; the caller closes the HTTP server and the database. */
   close(): Promise<void>;
 }
@@ -104,7 +109,12 @@ export async function createApp(config: Config, db: Database): Promise<App> {
   progress.defineJobs();
 
   const renderError = (res: express.Response, err: unknown) => sendError(app, res.req, res, err);
-  const { lti, store } = await startLti({ config, sql: db.sql, onLaunch: completeLaunch({ tenants, sessions, afterLaunch: (l) => progress.onLaunch(l) }), renderError });
+  // Set once the credential engine exists (below); launches only happen after createApp returns.
+  const awardsRef: { awards?: Awards } = {};
+  const afterLaunch = async (l: Parameters<Progress['onLaunch']>[0]) => {
+    await Promise.all([progress.onLaunch(l), awardsRef.awards?.rememberLaunch(l)]);
+  };
+  const { lti, store } = await startLti({ config, sql: db.sql, onLaunch: completeLaunch({ tenants, sessions, afterLaunch }), renderError });
   ltiRef.lti = lti;
   const platforms = new Platforms(lti);
   const keys = new PlatformKeys();
@@ -142,7 +152,7 @@ export async function createApp(config: Config, db: Database): Promise<App> {
   app.use('/lti', form, launchGuard({ config, platforms, keys, logins, tenants }), lti.app);
 
   // Public credential routes (no session): issuer and DID document, status lists, credentials, OB 2.0, /verify.
-  const badges = new Badges({ orm: db.orm, publicUrl: config.publicUrl, secretKey: config.secretKey });
+  const badges = new Badges({ orm: db.orm, publicUrl: config.publicUrl, secretKey: config.secretKey, singleSession: db.kind === 'pglite' || config.database.singleSession });
   app.use(badgeRoutes(badges));
   // The public portfolio an earner chose to share (GET /portfolio/:slug; off = 404).
   const portfolio = new Portfolio({ orm: db.orm, badges });
@@ -155,8 +165,12 @@ export async function createApp(config: Config, db: Database): Promise<App> {
 
   const catalogDeps = { db, courseReader: canvasCourseReader(canvas), publicUrl: config.publicUrl };
   const progressDeps = { progress, sessionTtlMinutes: config.sessionTtlMinutes };
+  const awards = new Awards({ db, badges, jobs, canvas, publicUrl: config.publicUrl, platform: (issuer, clientId) => agsPlatform(lti, issuer, clientId) });
+  awardsRef.awards = awards;
+  awards.defineJobs();
+  progress.setAfterSave(awards.afterProgressSave);
   // Purged files (retention) show as such whatever source reads the snapshots.
-  const reviewDeps: ReviewDeps = { db, evidence: withRetention(db.sql, snapshotEvidenceSource(db.orm)), onAward: noAward, progress: progressFollowsReview, jobs, canvas };
+  const reviewDeps: ReviewDeps = { db, evidence: withRetention(db.orm, snapshotEvidenceSource(db.orm)), onAward: awards.onReviewAward, onNotYet: awards.onReviewNotYet, progress: progressFollowsReview, jobs, canvas };
   progress.next.afterSnapshot = (job) => submitLatestSnapshot(reviewDeps, job);
   progress.next.afterRefresh = (job) => submitWaitingSnapshots(reviewDeps, job.tenantId, job.canvasUserId);
   // Jobs are defined before the queue starts (startServer starts it after createApp).
@@ -175,6 +189,7 @@ export async function createApp(config: Config, db: Database): Promise<App> {
     ...privacyRoutes({ db, badges, jobSchema: config.jobs.schema, retentionDays }),
     ...portfolioRoutes({ portfolio, publicUrl: config.publicUrl }),
     ...reportRoutes({ orm: db.orm }),
+    ...awardRoutes(awards),
   ];
   for (const p of catalogBodyParsers()) app.use(p.path, p.handler);
   // The two no-JavaScript badge upload forms post multipart/form-data (src/catalog/multipart.ts).
@@ -208,6 +223,7 @@ export async function createApp(config: Config, db: Database): Promise<App> {
     badges,
     jobs,
     progress,
+    awards,
     catalog: {
       setCourseReader(factory) {
         catalogDeps.courseReader = factory;
@@ -217,7 +233,7 @@ export async function createApp(config: Config, db: Database): Promise<App> {
       deps: reviewDeps,
       setEvidenceSource(source) {
         // Purged files (retention) show as such whatever source reads the snapshots.
-        reviewDeps.evidence = withRetention(db.sql, source);
+        reviewDeps.evidence = withRetention(db.orm, source);
       },
       setOnAward(hook) {
         reviewDeps.onAward = hook;
@@ -235,6 +251,28 @@ export async function createApp(config: Config, db: Database): Promise<App> {
       await store.Close();
     },
   };
+}
+
+/**
+ * ltijs's registration of a platform, as the AGS client-credentials grant needs it (undefined when inactive). Kept
+ * for 30 s: every passback asks, and ltijs decrypts the private key on each read.
+ */
+const platformCache = new Map<string, { at: number; value: Promise<AgsPlatform | undefined> }>();
+function agsPlatform(lti: LtiProvider, issuer: string, clientId: string): Promise<AgsPlatform | undefined> {
+  const key = `${issuer}\u0000${clientId}`;
+  const hit = platformCache.get(key);
+  if (hit && Date.now() - hit.at < 30_000) return hit.value;
+  const value = readAgsPlatform(lti, issuer, clientId);
+  platformCache.set(key, { at: Date.now(), value });
+  value.catch(() => platformCache.delete(key));
+  return value;
+}
+
+async function readAgsPlatform(lti: LtiProvider, issuer: string, clientId: string): Promise<AgsPlatform | undefined> {
+  const p = await lti.getPlatform(issuer, clientId);
+  if (!p || !(await p.platformActive())) return undefined;
+  const [kid, tokenEndpoint, audience, privateKeyPem] = await Promise.all([p.platformKid(), p.platformAccessTokenEndpoint(), p.platformAuthorizationServer(), p.platformPrivateKey()]);
+  return { issuer, clientId, kid, tokenEndpoint, audience: audience || tokenEndpoint, privateKeyPem };
 }
 
 export { ROUTE_TABLE };

@@ -14,6 +14,8 @@ const Env = z.object({
   PUBLIC_URL: z.url().optional(),
   DATABASE_URL: z.string().optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /** A server that runs one session at a time (PGlite behind a socket): work inside a transaction stays in it. */
+  DATABASE_SINGLE_SESSION: z.enum(['on', 'off']).default('off'),
   DATA_DIR: z.string().default('./data'),
   SECRET_KEY: z.string().min(32, 'SECRET_KEY must be at least 32 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -36,7 +38,7 @@ export type Config = {
   host: string;
   /** Where Canvas reaches the tool, without a trailing slash. */
   publicUrl: string;
-  database: { url?: string; poolMax: number; pgliteDir: string };
+  database: { url?: string; poolMax: number; pgliteDir: string; singleSession: boolean };
   dataDir: string;
   /** Root secret: signs ltiks and cookies, and derives the keys that encrypt secrets at rest. */
   secretKey: string;
@@ -74,7 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     publicUrl,
-    database: { url: e.DATABASE_URL || undefined, poolMax: e.DATABASE_POOL_MAX, pgliteDir: path.join(dataDir, 'pglite') },
+    database: { url: e.DATABASE_URL || undefined, poolMax: e.DATABASE_POOL_MAX, pgliteDir: path.join(dataDir, 'pglite'), singleSession: e.DATABASE_SINGLE_SESSION === 'on' },
     dataDir,
     secretKey: e.SECRET_KEY ?? localSecret(dataDir),
     logLevel: e.LOG_LEVEL,

@@ -151,3 +151,38 @@ export type AwardPassbackRow = typeof awardPassbacks.$inferSelect;
 export type AwardSettingsRow = typeof awardSettings.$inferSelect;
 export type StackNextLevelRow = typeof stackNextLevels.$inferSelect;
 export type EarnerPreferencesRow = typeof earnerPreferences.$inferSelect;
+
+/**
+ * Per course: the AGS line-item container URL Canvas sent in a launch's AGS claim. Grades go back from a job long
+ * after the launch's session has expired, so the URL is kept here (updated on every launch that carries it).
+ */
+export const courseAgsEndpoints = pgTable('course_ags_endpoints', {
+  courseId: uuid('course_id').primaryKey().references(() => courses.id, { onDelete: 'cascade' }),
+  tenantId: uuid('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+  lineitemsUrl: text('lineitems_url').notNull(),
+  scopes: text('scopes').array().notNull().default(sql`'{}'::text[]`),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * The “not yet” message to an educator (Canvas conversations), one per decided review item. The row makes the
+ * job idempotent (a Canvas message cannot be taken back or deduplicated) and shows how sending went.
+ */
+export const notYetNotices = pgTable(
+  'not_yet_notices',
+  {
+    reviewItemId: uuid('review_item_id').primaryKey(),
+    tenantId: uuid('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+    earnerId: uuid('earner_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    state: text('state', { enum: PASSBACK_STATES }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('not_yet_notices_tenant').on(t.tenantId, t.state)],
+);
+
+export type CourseAgsEndpointRow = typeof courseAgsEndpoints.$inferSelect;
+export type NotYetNoticeRow = typeof notYetNotices.$inferSelect;

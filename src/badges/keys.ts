@@ -74,16 +74,16 @@ export class IssuerKeys {
   }
 
   /** The tenant's signing key, generated on first use (concurrent first uses agree on one key). */
-  async signingKey(tenantId: string): Promise<SigningKey> {
+  async signingKey(tenantId: string, orm: Orm = this.orm): Promise<SigningKey> {
     const cached = this.active.get(tenantId);
     if (cached && Date.now() - cached.at < ACTIVE_TTL_MS) return cached.key;
-    let row = await this.newestKey(tenantId);
+    let row = await this.newestKey(tenantId, orm);
     if (!row) {
-      await this.orm
+      await orm
         .insert(issuerKeys)
         .values(this.newKeyValues(tenantId, 1))
         .onConflictDoNothing({ target: [issuerKeys.tenantId, issuerKeys.keyNumber] });
-      row = await this.newestKey(tenantId);
+      row = await this.newestKey(tenantId, orm);
     }
     if (!row) throw new Error('the issuer key could not be created');
     const key = this.toSigningKey(row);
@@ -126,8 +126,8 @@ export class IssuerKeys {
     return { '@context': [DID_CONTEXT, MULTIKEY_CONTEXT], id: did, verificationMethod: vms, assertionMethod: vms.map((v) => v.id) };
   }
 
-  private async newestKey(tenantId: string): Promise<IssuerKeyRow | undefined> {
-    const [row] = await this.orm
+  private async newestKey(tenantId: string, orm: Orm = this.orm): Promise<IssuerKeyRow | undefined> {
+    const [row] = await orm
       .select()
       .from(issuerKeys)
       .where(and(eq(issuerKeys.tenantId, tenantId), isNull(issuerKeys.retiredAt)))

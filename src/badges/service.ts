@@ -60,6 +60,11 @@ export interface BadgesDeps {
    * machine with 2 or more cores, 0 on one core, and 0 under Jest (tests that want the pool ask for it).
    */
   signingWorkers?: number;
+  /**
+   * One database session (embedded PGlite): nothing outside a transaction runs while it is open, so an issue inside
+   * the caller's transaction reads its key and counts its status slot in that transaction too.
+   */
+  singleSession?: boolean;
 }
 
 const STATUS_PURPOSE = 'revocation';
@@ -70,6 +75,8 @@ export class Badges {
   readonly keys: IssuerKeys;
   private readonly orm: Orm;
   readonly publicUrl: string;
+  /** See BadgesDeps.singleSession (a test harness on a single-session engine may set it). */
+  singleSession: boolean;
   private readonly blocks = new Map<string, { list: StatusListRow; remaining: number }>();
   private readonly reserving = new Map<string, Promise<void>>();
   // Published versions are immutable, so their Achievements can be kept; issuer profiles for a short while.
@@ -82,6 +89,7 @@ export class Badges {
     this.orm = deps.orm;
     this.signIssued = signWith(deps.signingWorkers ?? (process.env.JEST_WORKER_ID !== undefined ? 0 : defaultSigningWorkers()));
     this.publicUrl = deps.publicUrl;
+    this.singleSession = deps.singleSession ?? false;
     this.keys = new IssuerKeys(deps.orm, deps.publicUrl, deps.secretKey);
   }
 
@@ -239,7 +247,8 @@ export class Badges {
     const creditsEarned = 'version' in found ? ceus(Number(found.version.hours)) : found.credits;
 
     const issuer = await this.cachedIssuerProfile(input.tenantId, orm);
-    const key = await this.keys.signingKey(input.tenantId);
+    const outside = this.singleSession && opts.tx ? opts.tx : undefined;
+    const key = await this.keys.signingKey(input.tenantId, outside);
     const validFrom = new Date(Math.floor((input.awardedAt ?? new Date()).getTime() / 1000) * 1000);
     const validUntil = expiryMonths ? addMonths(validFrom, expiryMonths) : null;
     const source: ProfileJson = input.source
@@ -247,7 +256,7 @@ export class Badges {
       : issuer;
     const identifiers = subjectIdentifiers(input.earner, `${this.publicUrl}/users`);
 
-    const list = await this.takeSlot(input.tenantId);
+    const list = await this.takeSlot(input.tenantId, outside);
     // A random index: a list is at most a quarter full, so it is free at least 3 times in 4; the unique
     // (tenant, list, index) insert below detects a taken one, and we pick again.
     for (let attempt = 0; attempt < 20; attempt++) {
@@ -320,7 +329,7 @@ export class Badges {
    * caller's transaction, so concurrent awards never queue on the list row until commit. A block left unused
    * at exit, or an award that rolls back, only leaves slots unused.
    */
-  private async takeSlot(tenantId: string): Promise<StatusListRow> {
+  private async takeSlot(tenantId: string, orm: Orm = this.orm): Promise<StatusListRow> {
     for (;;) {
       const block = this.blocks.get(tenantId);
       if (block && block.remaining > 0) {
@@ -329,16 +338,16 @@ export class Badges {
       }
       let pending = this.reserving.get(tenantId);
       if (!pending) {
-        pending = this.reserveBlock(tenantId).finally(() => this.reserving.delete(tenantId));
+        pending = this.reserveBlock(tenantId, orm).finally(() => this.reserving.delete(tenantId));
         this.reserving.set(tenantId, pending);
       }
       await pending;
     }
   }
 
-  private async reserveBlock(tenantId: string): Promise<void> {
+  private async reserveBlock(tenantId: string, orm: Orm = this.orm): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const [row] = await this.orm
+      const [row] = await orm
         .update(statusLists)
         .set({ allocated: sql`${statusLists.allocated} + ${ALLOCATION_BLOCK}` })
         .where(
@@ -352,8 +361,8 @@ export class Badges {
         this.blocks.set(tenantId, { list: row, remaining: ALLOCATION_BLOCK });
         return;
       }
-      const [last] = await this.orm.select({ n: statusLists.listNumber }).from(statusLists).where(eq(statusLists.tenantId, tenantId)).orderBy(desc(statusLists.listNumber)).limit(1);
-      await this.orm
+      const [last] = await orm.select({ n: statusLists.listNumber }).from(statusLists).where(eq(statusLists.tenantId, tenantId)).orderBy(desc(statusLists.listNumber)).limit(1);
+      await orm
         .insert(statusLists)
         .values({ tenantId, listNumber: (last?.n ?? 0) + 1, length: LIST_LENGTH, capacity: LIST_CAPACITY })
         .onConflictDoNothing();

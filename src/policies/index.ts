@@ -90,6 +90,11 @@ export const RULES = {
   'portfolio.export': () => true,
   /** Reports: admins and recognizers see the district; a course's designers see their course (scoped by the handler). */
   'reports.view': anyOf('recognizer', 'admin', 'designer'),
+  // Awards (docs/awards.md): the course's awards and their passbacks, award modes, next levels (per-credential
+  // and per-course checks in the commands); bulk awards; everyone's own notification choices.
+  'awards.course': anyOf('designer', 'admin'),
+  'awards.bulk': anyOf('designer', 'admin'),
+  'earner.preferences': () => true,
 } satisfies Record<string, Rule>;
 
 export type Action = keyof typeof RULES;

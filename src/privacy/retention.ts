@@ -1,4 +1,6 @@
-import type { Database, SqlClient } from '../db/database';
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Database, Orm } from '../db/database';
+import { evidencePurges } from './schema';
 import { logger as rootLogger, type Logger } from '../log';
 import type { EvidenceFile, EvidenceSnapshot, EvidenceSource } from '../review/ports';
 
@@ -86,29 +88,28 @@ export async function purgeExpiredEvidence(db: Database, o: { retentionDays: num
 }
 
 /** Which of these files were purged, and when. */
-export async function purgesOf(sql: SqlClient, tenantId: string, fileIds: string[]): Promise<Map<string, Date>> {
-  if (!fileIds.length) return new Map();
+export async function purgesOf(orm: Orm, tenantId: string, fileIds: string[]): Promise<Map<string, Date>> {
   const uuids = fileIds.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id));
   if (!uuids.length) return new Map();
-  const rows = (await sql.query<{ file_id: string; purged_at: Date }>('SELECT file_id, purged_at FROM evidence_purges WHERE tenant_id = $1 AND file_id = ANY($2::uuid[])', [tenantId, uuids])).rows;
-  return new Map(rows.map((r) => [r.file_id, new Date(r.purged_at)]));
+  const rows = await orm.select({ fileId: evidencePurges.fileId, purgedAt: evidencePurges.purgedAt }).from(evidencePurges).where(and(eq(evidencePurges.tenantId, tenantId), inArray(evidencePurges.fileId, uuids)));
+  return new Map(rows.map((r) => [r.fileId, new Date(r.purgedAt)]));
 }
 
 /**
  * Wraps whatever EvidenceSource the review reads (attachment ids are `evidence_files` ids): a purged attachment
  * keeps its metadata with `purgedAt` set, and its bytes are never asked for.
  */
-export function withRetention(sql: SqlClient, inner: EvidenceSource): EvidenceSource {
+export function withRetention(orm: Orm, inner: EvidenceSource): EvidenceSource {
   return {
-    async snapshot(tenantId, snapshotId): Promise<EvidenceSnapshot | undefined> {
-      const snap = await inner.snapshot(tenantId, snapshotId);
+    async snapshot(tenantId, snapshotId, tx): Promise<EvidenceSnapshot | undefined> {
+      const snap = await inner.snapshot(tenantId, snapshotId, tx);
       if (!snap?.attachments.length) return snap;
-      const purged = await purgesOf(sql, tenantId, snap.attachments.map((a) => a.id));
+      const purged = await purgesOf(tx ?? orm, tenantId, snap.attachments.map((a) => a.id));
       if (!purged.size) return snap;
       return { ...snap, attachments: snap.attachments.map((a) => (purged.has(a.id) ? { ...a, purgedAt: purged.get(a.id) } : a)) };
     },
     async attachment(tenantId, attachmentId): Promise<EvidenceFile | undefined> {
-      if ((await purgesOf(sql, tenantId, [attachmentId])).size) return undefined;
+      if ((await purgesOf(orm, tenantId, [attachmentId])).size) return undefined;
       return inner.attachment(tenantId, attachmentId);
     },
   };

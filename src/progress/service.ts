@@ -11,7 +11,7 @@ import { liveEventsRoute } from './events';
 import type { AttachedCredential, CourseInfo } from './repository';
 import { ProgressRepository } from './repository';
 import { snapshotEvidence } from './snapshots';
-import { ProgressSync, type ProgressOptions, type SyncMode } from './sync';
+import { ProgressSync, type AfterProgressSave, type ProgressOptions, type SyncMode } from './sync';
 
 export const JOBS = {
   syncCourse: 'progress.syncCourse',
@@ -48,6 +48,8 @@ export class Progress {
    * review; after an earner's refresh, evidence that waited for them to be known goes too.
    */
   readonly next: { afterSnapshot?: (job: SnapshotJob) => Promise<unknown>; afterRefresh?: (job: RefreshUserJob) => Promise<unknown> } = {};
+  /** Set by the award feature (automatic mode). */
+  private afterSave: AfterProgressSave | undefined;
 
   constructor(
     private readonly deps: {
@@ -71,7 +73,13 @@ export class Progress {
       options: deps.options,
       clientFor: deps.clientFor,
       enqueueSnapshot: async (job, tx) => void (await deps.queue.send(JOBS.snapshotEvidence, job, { tx, singletonKey: `${job.credentialId}:${job.canvasUserId}` })),
+      afterSave: (e) => (this.afterSave ? this.afterSave(e) : Promise.resolve()),
     });
+  }
+
+  /** What runs after an earner's progress is saved, in the same transaction (awards' automatic mode). */
+  setAfterSave(hook: AfterProgressSave): void {
+    this.afterSave = hook;
   }
 
   /** Declares the jobs (before the queue starts). */

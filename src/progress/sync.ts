@@ -8,7 +8,7 @@ import type { CanvasModule, CanvasSubmission, CanvasUserProgress } from '../canv
 import type { Orm } from '../db/database';
 import { logger as rootLogger, type Logger } from '../log';
 import { backgroundClient } from './canvasToken';
-import { evaluate, evidenceOf, progressFingerprint, snapshotDue, type EvidenceFacts } from './engine';
+import { evaluate, evidenceOf, progressFingerprint, snapshotDue, type EvidenceFacts, type Evaluation } from './engine';
 import type { AttachedCredential, CourseInfo, ProgressRepository } from './repository';
 import type { CredentialProgressRow, SyncIssue } from './schema';
 
@@ -43,10 +43,17 @@ export const DEFAULT_OPTIONS: ProgressOptions = { concurrency: 10, fullSyncEvery
 /** Sends a snapshot job, inside the educator's transaction so it exists only if their progress does (outbox). */
 export type SnapshotEnqueuer = (job: { tenantId: string; courseId: string; credentialId: string; canvasUserId: string }, tx: Orm) => Promise<void>;
 
+/**
+ * Called after an earner's progress on one credential is saved, inside that transaction (awards: the automatic
+ * mode awards once every required module is done).
+ */
+export type AfterProgressSave = (e: { tx: Orm; tenantId: string; courseId: string; credentialId: string; canvasUserId: string; evaluation: Evaluation; saved: CredentialProgressRow }) => Promise<void>;
+
 export interface SyncDeps {
   repo: ProgressRepository;
   canvas: CanvasAccess;
   enqueueSnapshot: SnapshotEnqueuer;
+  afterSave?: AfterProgressSave;
   options?: Partial<ProgressOptions>;
   log?: Logger;
   /** Tests and the benchmark may hand in a client instead of the stored tokens. */
@@ -300,6 +307,7 @@ export class ProgressSync {
         const saved = await repo.saveProgress(tenantId, courseId, a.credentialId, canvasUserId, ev, true);
         const before = existing.get(canvasUserId)?.find((p) => p.credentialId === a.credentialId);
         if (snapshotDue(ev, saved.snapshotAttempt ?? before?.snapshotAttempt ?? null)) await this.deps.enqueueSnapshot({ tenantId, courseId, credentialId: a.credentialId, canvasUserId }, tx);
+        if (this.deps.afterSave) await this.deps.afterSave({ tx, tenantId, courseId, credentialId: a.credentialId, canvasUserId, evaluation: ev, saved });
       }
       if (modulesRead) await repo.markModulesRead(tenantId, courseId, canvasUserId, modulesRead);
     });

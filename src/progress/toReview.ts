@@ -21,11 +21,12 @@ const SERVABLE = new Set(['stored']);
 
 export function snapshotEvidenceSource(orm: Orm): EvidenceSource {
   return {
-    async snapshot(tenantId, snapshotId): Promise<EvidenceSnapshot | undefined> {
+    async snapshot(tenantId, snapshotId, tx): Promise<EvidenceSnapshot | undefined> {
       if (!isUuid(snapshotId)) return undefined;
-      const [s] = await orm.select().from(evidenceSnapshots).where(and(eq(evidenceSnapshots.tenantId, tenantId), eq(evidenceSnapshots.id, snapshotId))).limit(1);
+      const db = tx ?? orm;
+      const [s] = await db.select().from(evidenceSnapshots).where(and(eq(evidenceSnapshots.tenantId, tenantId), eq(evidenceSnapshots.id, snapshotId))).limit(1);
       if (!s) return undefined;
-      const files = await orm
+      const files = await db
         .select({ id: evidenceFiles.id, filename: evidenceFiles.filename, declared: evidenceFiles.declaredContentType, detected: evidenceFiles.detectedContentType, size: evidenceFiles.size, sha256: evidenceFiles.sha256, status: evidenceFiles.status })
         .from(evidenceFiles)
         .where(and(eq(evidenceFiles.tenantId, tenantId), eq(evidenceFiles.snapshotId, s.id)))

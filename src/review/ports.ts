@@ -39,7 +39,8 @@ export interface EvidenceFile {
 
 /** Reads the progress engine's evidence snapshots. Both answer undefined for an id of another tenant. */
 export interface EvidenceSource {
-  snapshot(tenantId: string, snapshotId: string): Promise<EvidenceSnapshot | undefined>;
+  /** `tx`: read inside this transaction (the award reads evidence inside the decision's transaction). */
+  snapshot(tenantId: string, snapshotId: string, tx?: Orm): Promise<EvidenceSnapshot | undefined>;
   attachment(tenantId: string, attachmentId: string): Promise<EvidenceFile | undefined>;
 }
 
@@ -66,12 +67,15 @@ export interface ProgressPort {
 }
 
 export const noProgress: ProgressPort = { itemChanged: () => Promise.resolve() };
+/** Called inside the decision's transaction when an item is decided “not yet” (awards queue the educator's message). */
+export type OnNotYet = (deps: ReviewDeps, e: { tx: Orm; item: ReviewItemRow; decision: ReviewRow }) => Promise<void>;
 
 export interface ReviewDeps {
   db: Database;
   evidence: EvidenceSource;
   onAward: OnAward;
   progress: ProgressPort;
+  onNotYet?: OnNotYet;
   /** Null only in unit tests that never decide "not yet". */
   jobs: JobQueue | null;
   canvas: CanvasAccess | null;

@@ -317,7 +317,10 @@ export async function decide(deps: ReviewDeps, ctx: SessionContext, id: string, 
     const decided = (await repo.findItem(ctx.tenant.id, item.id))!;
     await deps.progress.itemChanged(tx, decided);
     if (status === 'awarded') await deps.onAward(deps, { tx, item: decided, decision: final });
-    else if (deps.jobs) await deps.jobs.send(PASSBACK_JOB, { tenantId: ctx.tenant.id, itemId: item.id }, { tx, singletonKey: item.id });
+    else {
+      if (deps.jobs) await deps.jobs.send(PASSBACK_JOB, { tenantId: ctx.tenant.id, itemId: item.id }, { tx, singletonKey: item.id });
+      if (deps.onNotYet) await deps.onNotYet(deps, { tx, item: decided, decision: final });
+    }
     return { outcome: status, item: decided, review };
   });
 }

@@ -143,7 +143,9 @@ describe('the portfolio', () => {
       const dcc = await dccVerify(clr);
       expect(dcc.fatal).toEqual([]);
       expect(dcc.log).toMatchObject({ valid_signature: true });
-      expect(net.attempts).toEqual([]);
+      // Award jobs keep talking to Canvas (the sandbox) in the background meanwhile; the verifiers never may.
+      const canvas = new URL(w.stack.sandbox.baseUrl);
+      expect(net.attempts.filter((a) => !a.startsWith(canvas.origin) && !a.includes(`"port":"${canvas.port}"`))).toEqual([]);
     } finally {
       net.restore();
     }

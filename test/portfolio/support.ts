@@ -1,13 +1,11 @@
 import { startWorld, allAt, type World } from '../review/support/world';
 import { review } from '../review/support/api';
-import { ceus } from '../../src/catalog/rules';
 import type { Api } from '../catalog/support';
 
 /**
  * The portfolio and reports tests' world: the review world (Tech Leader scenario, Tech Leader I published, more
- * reviewers) plus `award`, which makes an award the way the award command will: an `awards` row, a credential
- * signed by the real badges engine (`app.badges.issueOpenBadge`) and a `ceu_ledger` entry. Until the award
- * command lands (src/awards/, another branch), this helper stands in for it; swap its body for the command then.
+ * reviewers) plus `award`, the award command (`app.awards.award`: award, signed credential, CEU ledger), review
+ * decisions that award through the review's hook, and revocation through `app.awards.revoke`.
  */
 
 export interface AwardOptions {
@@ -38,58 +36,47 @@ export interface PortfolioWorld extends World {
 
 export async function startPortfolioWorld(): Promise<PortfolioWorld> {
   const w = await startWorld();
-  const badges = w.stack.tool.app.badges;
-  const day = (d: Date) => d.toISOString().slice(0, 10);
 
+  const awards = w.stack.tool.app.awards;
+  const outcome = async (awardId: string): Promise<Awarded> => {
+    const [a] = await w.q<{ id: string; issued_credential_id: string; hours: string }>('SELECT id, issued_credential_id, hours FROM awards WHERE id = $1', [awardId]);
+    return { awardId: a!.id, credentialId: a!.issued_credential_id, hours: Number(a!.hours) };
+  };
+  // The award command itself (src/awards), as the review, automatic mode, stacks and bulk awards call it.
   const award = async (canvasUserId: string | number, o: AwardOptions = {}): Promise<Awarded> => {
     const earnerId = await w.userId(canvasUserId);
-    const [person] = await w.q<{ name: string | null; email: string | null }>('SELECT name, email FROM users WHERE id = $1', [earnerId]);
-    const awardedAt = o.awardedAt ?? new Date();
-    let hours = 0;
-    let title: string;
-    if (o.stackId) {
-      const [s] = await w.q<{ name: string }>('SELECT name FROM stacks WHERE id = $1', [o.stackId]);
-      title = s!.name;
-    } else {
-      const cred = o.credential ?? w.credential;
-      const [v] = await w.q<{ name: string; hours: string }>('SELECT name, hours FROM micro_credential_versions WHERE id = $1', [cred.versionId]);
-      title = v!.name;
-      hours = Number(v!.hours);
-    }
     const cred = o.credential ?? w.credential;
-    const [row] = await w.q<{ id: string }>(
-      `INSERT INTO awards (tenant_id, earner_id, course_id, credential_id, version_id, stack_id, source, review_item_id, hours, awarded_at, reason)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-      [w.tenantId, earnerId, o.courseId ?? w.course101, o.stackId ? null : cred.id, o.stackId ? null : cred.versionId, o.stackId ?? null, o.source ?? (o.stackId ? 'stack' : 'review'), o.reviewItemId ?? null, hours, awardedAt, o.source === 'bulk' ? 'Summer institute' : null],
-    );
-    const awardId = row!.id;
-    const issued = await badges.issueOpenBadge({
+    const source = o.source ?? (o.stackId ? 'stack' : 'review');
+    const r = await awards.award({
       tenantId: w.tenantId,
-      earner: { userId: earnerId, email: person!.email, name: person!.name, showName: o.showName ?? false },
+      earnerId,
       achievement: o.stackId ? { stackId: o.stackId } : { versionId: cred.versionId },
-      awardId,
-      awardedAt,
+      courseId: o.courseId ?? w.course101,
+      source,
+      reviewItemId: o.reviewItemId ?? null,
+      reason: source === 'bulk' ? 'Summer institute' : null,
+      awardedAt: o.awardedAt,
     });
-    await w.q('UPDATE awards SET issued_credential_id = $1 WHERE id = $2', [issued.id, awardId]);
-    if (hours > 0) {
-      await w.q('INSERT INTO ceu_ledger (tenant_id, earner_id, award_id, kind, title, hours, ceus, earned_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [w.tenantId, earnerId, awardId, 'earned', title, hours, ceus(hours), day(awardedAt)]);
-    }
-    return { awardId, credentialId: issued.id, hours };
+    if (o.showName) await w.q('UPDATE issued_credentials SET show_name = true WHERE id = $1', [r.award.issuedCredentialId]);
+    return outcome(r.award.id);
   };
 
   const world: PortfolioWorld = {
     ...w,
     award,
     async revokeAward(a, reason) {
-      await badges.revoke(a.credentialId, reason, { tenantId: w.tenantId });
-      await w.q('UPDATE awards SET revoked_at = now(), revocation_reason = $2 WHERE id = $1', [a.awardId, reason]);
-      const [l] = await w.q<{ earner_id: string; title: string; hours: string; ceus: string }>("SELECT earner_id, title, hours, ceus FROM ceu_ledger WHERE award_id = $1 AND kind = 'earned'", [a.awardId]);
-      if (l) await w.q("INSERT INTO ceu_ledger (tenant_id, earner_id, award_id, kind, title, hours, ceus, earned_on) VALUES ($1, $2, $3, 'reversed', $4, $5, $6, current_date)", [w.tenantId, l.earner_id, a.awardId, l.title, -Number(l.hours), -Number(l.ceus)]);
+      await awards.revoke(w.tenantId, a.awardId, reason);
     },
     async reviewAndAward(canvasUserId, o = {}) {
       const item = await w.submit(canvasUserId, { credential: o.credential, submittedAt: o.submittedAt });
       await review(await w.as(4), item.id, { scores: allAt('meets'), decision: 'award' });
-      return award(canvasUserId, { credential: o.credential, reviewItemId: item.id, awardedAt: o.awardedAt });
+      // The review's decision made the award (in its transaction); an earlier award date is set for the ledger tests.
+      const [a] = await w.q<{ id: string }>('SELECT id FROM awards WHERE review_item_id = $1', [item.id]);
+      if (o.awardedAt) {
+        await w.q('UPDATE awards SET awarded_at = $2 WHERE id = $1', [a!.id, o.awardedAt]);
+        await w.q("UPDATE ceu_ledger SET earned_on = $2 WHERE award_id = $1 AND kind = 'earned'", [a!.id, o.awardedAt.toISOString().slice(0, 10)]);
+      }
+      return outcome(a!.id);
     },
     async notYet(canvasUserId, scores, o = {}) {
       const item = await w.submit(canvasUserId, { credential: o.credential, submittedAt: o.submittedAt });

@@ -46,6 +46,8 @@ export function testConfig(port: number, env: Record<string, string> = {}): Conf
     HOST: '127.0.0.1',
     DATABASE_URL: process.env.DATABASE_URL,
     DATABASE_POOL_MAX: '5',
+    // The PGlite variant (globalSetup) serves one session over the wire: nothing runs beside an open transaction.
+    DATABASE_SINGLE_SESSION: process.env.MICROCRED_TEST_DB_KIND === 'pglite' ? 'on' : 'off',
     SECRET_KEY: TEST_SECRET,
     LOG_LEVEL: 'silent',
     DATA_DIR: path.resolve('data/test'),
