@@ -1,3 +1,4 @@
+import { snapshotEvidenceSource } from '../../src/progress/toReview';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -10,7 +11,7 @@ import { review } from '../review/support/api';
 import { sessionOf } from '../support/session';
 import { launchChromium, ARTIFACTS } from '../support/chromium';
 import { body, sandboxCourseReader } from '../catalog/support';
-import { TableEvidence, submitStored, PDF } from '../privacy/support';
+import { submitStored, PDF } from '../privacy/support';
 
 /**
  * Accessibility of every page (docs/accessibility.md): each GET page route of the route table, opened as a role
@@ -40,7 +41,7 @@ describe('accessibility of every page', () => {
 
   beforeAll(async () => {
     w = await startWorld();
-    w.stack.tool.app.review.setEvidenceSource(new TableEvidence(w.stack.tool.db.sql));
+    w.stack.tool.app.review.setEvidenceSource(snapshotEvidenceSource(w.stack.tool.db.orm));
     // The attach page reads the course's modules from Canvas: through the sandbox, as the catalog tests do.
     w.stack.tool.app.catalog.setCourseReader(sandboxCourseReader(w.stack));
     for (const [role, user] of Object.entries(USER_OF)) bases[role] = (await w.as(user)).base;

@@ -1,3 +1,4 @@
+import { snapshotEvidenceSource } from '../../src/progress/toReview';
 import path from 'node:path';
 import { startWorld, allAt, type World } from '../review/support/world';
 import { review, json } from '../review/support/api';
@@ -7,7 +8,7 @@ import { freePort } from '../support/stack';
 import { Browser } from '../support/browser';
 import { JOBS } from '../../src/progress/service';
 import { REVOCATION_REASON } from '../../src/privacy/deletion';
-import { TableEvidence, submitStored, PDF } from './support';
+import { submitStored, PDF } from './support';
 
 /**
  * Deleting one educator's data at their request (docs/privacy.md): an admin confirms on a page (CSRF), then nothing
@@ -23,14 +24,14 @@ describe('deleting one educator’s data', () => {
   const ids: Record<string, string> = {};
   let originalCredential: Record<string, unknown>;
 
-  /** An issued credential, an award, a CEU entry and preferences for an earner (the award command does this in main). */
-  async function award(canvasUserId: string, name: string, email: string) {
+  /** The award the review's decision made (award, signed credential, CEU entry), her name shown, and preferences. */
+  async function award(canvasUserId: string, itemId: string) {
     const userId = await w.userId(canvasUserId);
-    const issued = await w.stack.tool.app.badges.issueOpenBadge({ tenantId: w.tenantId, earner: { userId, name, email, showName: true }, achievement: { versionId: w.credential.versionId }, narrative: `${name} taught a lesson.` });
-    const [a] = await w.q<{ id: string }>(`INSERT INTO awards (tenant_id, earner_id, course_id, credential_id, version_id, source, hours, issued_credential_id) VALUES ($1, $2, $3, $4, $5, 'review', 10, $6) RETURNING id`, [w.tenantId, userId, w.course101, w.credential.id, w.credential.versionId, issued.id]);
-    await w.q(`INSERT INTO ceu_ledger (tenant_id, earner_id, award_id, title, hours, ceus, earned_on) VALUES ($1, $2, $3, 'Tech Leader I', 10, 1, '2025-09-01')`, [w.tenantId, userId, a!.id]);
+    const [a] = await w.q<{ issued_credential_id: string }>('SELECT issued_credential_id FROM awards WHERE review_item_id = $1', [itemId]);
+    await w.q('UPDATE issued_credentials SET show_name = true WHERE id = $1', [a!.issued_credential_id]);
     await w.q(`INSERT INTO earner_preferences (tenant_id, user_id, public_slug) VALUES ($1, $2, $3)`, [w.tenantId, userId, `slug-${canvasUserId}`]);
-    return issued;
+    const [issued] = await w.q<{ id: string; credential: Record<string, unknown> }>('SELECT id, credential FROM issued_credentials WHERE id = $1', [a!.issued_credential_id]);
+    return issued!;
   }
 
   /** Progress rows as the sync writes them. */
@@ -42,15 +43,15 @@ describe('deleting one educator’s data', () => {
 
   beforeAll(async () => {
     w = await startWorld();
-    w.stack.tool.app.review.setEvidenceSource(new TableEvidence(w.stack.tool.db.sql));
+    w.stack.tool.app.review.setEvidenceSource(snapshotEvidenceSource(w.stack.tool.db.orm));
     const reviewer = await w.as(4);
-    for (const [canvas, name, email] of [[ELLISON.canvas, ELLISON.name, ELLISON.email], ['102', 'Brian Okoye', 'brian.okoye@qcps.example.org']] as const) {
+    for (const [canvas, name] of [[ELLISON.canvas, ELLISON.name, ELLISON.email], ['102', 'Brian Okoye', 'brian.okoye@qcps.example.org']] as const) {
       const { item } = await submitStored(w, canvas, { text: `${name}'s lesson`, files: [{ filename: `${name} lesson.pdf`, contentType: 'application/pdf', bytes: PDF }] });
       ids[`item${canvas}`] = item.id;
       await (await w.as(canvas)).api(`/review/items/${item.id}`); // (refused: an educator is no reviewer)
       expect(await review(reviewer, item.id, { scores: allAt('meets'), decision: 'award', feedback: `Great work, ${name.split(' ')[0]}.`, comments: { 'ferpa-cipa': `${name} cited FERPA well.` } })).toBe('awarded');
       await reviewer.api(`/review/items/${item.id}/attachments/${(await w.q<{ id: string }>('SELECT f.id FROM evidence_files f JOIN evidence_snapshots s ON s.id = f.snapshot_id WHERE s.canvas_user_id = $1', [canvas]))[0]!.id}?download=1`);
-      const issued = await award(canvas, name, email);
+      const issued = await award(canvas, item.id);
       ids[`cred${canvas}`] = issued.id;
       if (canvas === ELLISON.canvas) originalCredential = issued.credential;
       await progress(w.tenantId, w.course101, w.credential.id, canvas, name);

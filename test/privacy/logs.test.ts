@@ -1,3 +1,4 @@
+import { snapshotEvidenceSource } from '../../src/progress/toReview';
 import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
@@ -9,7 +10,7 @@ import { sessionOf } from '../support/session';
 import { Browser } from '../support/browser';
 import { body, forgetAndStop, techLeaderI } from '../catalog/support';
 import { attachCredential, completeModules, courseOf, userByCanvasId, waitFor } from '../progress/support';
-import { TableEvidence } from './support';
+
 
 /**
  * No tokens or personal data in the logs (docs/privacy.md): a whole story — launches, the catalog, a progress sync
@@ -71,7 +72,7 @@ describe('the logs of a whole story', () => {
     expect((await educator.api('/earner')).status).toBe(200);
 
     // The review (the progress engine hands the snapshot to the review in main; here the test does).
-    stack.tool.app.review.setEvidenceSource(new TableEvidence(stack.tool.db.sql));
+    stack.tool.app.review.setEvidenceSource(snapshotEvidenceSource(stack.tool.db.orm));
     const [version] = (await stack.tool.db.sql.query<{ id: string }>('SELECT current_version_id AS id FROM micro_credentials WHERE id = $1', [credentialId])).rows;
     const earner = await userByCanvasId(stack, tenantId, '100');
     const item = await submitForReview(stack.tool.app.review.deps, { tenantId, courseId, credentialId, versionId: version!.id, earnerId: earner!.id, attempt: 1, snapshotId: snapshot.id, submittedAt: new Date() });

@@ -1,7 +1,8 @@
+import { snapshotEvidenceSource } from '../../src/progress/toReview';
 import { startWorld, allAt, type World } from '../review/support/world';
 import { review, json, waitFor } from '../review/support/api';
 import { purgeExpiredEvidence, RETENTION_JOB } from '../../src/privacy/retention';
-import { TableEvidence, submitStored, storeSnapshot, PDF, daysAgo } from './support';
+import { submitStored, storeSnapshot, PDF, daysAgo } from './support';
 
 /**
  * Evidence retention (docs/privacy.md): files are purged EVIDENCE_RETENTION_DAYS (365 here, the default) after the
@@ -12,11 +13,15 @@ import { TableEvidence, submitStored, storeSnapshot, PDF, daysAgo } from './supp
 describe('evidence retention and the evidence access audit', () => {
   let w: World;
   const files = async (snapshotId: string) => w.q<{ id: string; bytes: Buffer | null; sha256: string; size: number; filename: string; declared_content_type: string }>('SELECT id, bytes, sha256, size, filename, declared_content_type FROM evidence_files WHERE snapshot_id = $1', [snapshotId]);
-  const decideAt = (itemId: string, when: Date, status?: string) => w.q(`UPDATE review_items SET decided_at = $2, updated_at = $2${status ? `, status = '${status}'` : ''} WHERE id = $1`, [itemId, when]);
+  // A decision back then: the item's, and the award the decision made (retention counts from the later of the two).
+  const decideAt = async (itemId: string, when: Date, status?: string) => {
+    await w.q(`UPDATE review_items SET decided_at = $2, updated_at = $2${status ? `, status = '${status}'` : ''} WHERE id = $1`, [itemId, when]);
+    await w.q('UPDATE awards SET awarded_at = $2 WHERE review_item_id = $1', [itemId, when]);
+  };
 
   beforeAll(async () => {
     w = await startWorld();
-    w.stack.tool.app.review.setEvidenceSource(new TableEvidence(w.stack.tool.db.sql));
+    w.stack.tool.app.review.setEvidenceSource(snapshotEvidenceSource(w.stack.tool.db.orm));
   }, 120_000);
   afterAll(() => w.stop());
 

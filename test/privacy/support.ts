@@ -1,32 +1,7 @@
 import crypto from 'node:crypto';
 import { submitForReview } from '../../src/review/service';
-import type { EvidenceFile, EvidenceSnapshot, EvidenceSource } from '../../src/review/ports';
-import type { SqlClient } from '../../src/db/database';
 import type { ReviewItemRow } from '../../src/review/schema';
 import type { World } from '../review/support/world';
-
-/**
- * The privacy tests' EvidenceSource: reads the progress engine's own tables (evidence_snapshots, evidence_files),
- * as the one the lead wires in main does (snapshot ids and attachment ids are those tables' ids), so the retention
- * job and the deletion act on the rows the review reads.
- */
-export class TableEvidence implements EvidenceSource {
-  constructor(private readonly sql: SqlClient) {}
-
-  async snapshot(tenantId: string, snapshotId: string): Promise<EvidenceSnapshot | undefined> {
-    if (!/^[0-9a-f-]{36}$/i.test(snapshotId)) return undefined;
-    const [s] = (await this.sql.query<{ id: string; body: string | null; url: string | null; attempt: number; submitted_at: Date }>('SELECT id, body, url, attempt, submitted_at FROM evidence_snapshots WHERE tenant_id = $1 AND id = $2', [tenantId, snapshotId])).rows;
-    if (!s) return undefined;
-    const files = (await this.sql.query<{ id: string; filename: string; declared_content_type: string; size: number; sha256: string }>('SELECT id, filename, declared_content_type, size, sha256 FROM evidence_files WHERE snapshot_id = $1 ORDER BY filename', [s.id])).rows;
-    return { text: s.body ?? undefined, url: s.url ?? undefined, attempt: s.attempt, submittedAt: s.submitted_at, attachments: files.map((f) => ({ id: f.id, filename: f.filename, contentType: f.declared_content_type, size: f.size, sha256: f.sha256 })) };
-  }
-
-  async attachment(tenantId: string, attachmentId: string): Promise<EvidenceFile | undefined> {
-    if (!/^[0-9a-f-]{36}$/i.test(attachmentId)) return undefined;
-    const [f] = (await this.sql.query<{ bytes: Buffer | null; declared_content_type: string; filename: string }>('SELECT bytes, declared_content_type, filename FROM evidence_files WHERE tenant_id = $1 AND id = $2', [tenantId, attachmentId])).rows;
-    return f?.bytes ? { bytes: Buffer.from(f.bytes), contentType: f.declared_content_type, filename: f.filename } : undefined;
-  }
-}
 
 export interface StoredSnapshot {
   snapshotId: string;
