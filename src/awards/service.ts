@@ -82,7 +82,9 @@ export class Awards {
   /** Declares the outbox jobs (before the queue starts). Stately: one run at a time per passback. */
   defineJobs(): void {
     this.deps.jobs.define<PassbackJobData>({
-      name: PASSBACK_JOB, policy: 'stately', retryLimit: this.options.retryLimit, retryDelaySeconds: this.options.retryDelaySeconds, expireInSeconds: 10 * 60, concurrency: 8, pollingIntervalSeconds: 0.5,
+      name: PASSBACK_JOB, policy: 'stately', retryLimit: this.options.retryLimit, retryDelaySeconds: this.options.retryDelaySeconds,
+      // A passback is a few Canvas calls (15 s timeout each): a job held by an instance that died is retried after 2 minutes.
+      expireInSeconds: 120, concurrency: 8, pollingIntervalSeconds: 0.5,
       handler: async (data) => void (await this.runPassback(data)),
     });
     this.deps.jobs.define<NotYetJobData>({
