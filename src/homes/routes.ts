@@ -59,6 +59,7 @@ export function navFor(ctx: SessionContext, currentPath: string): { href: string
     { show: ctx.roles.includes('earner'), href: '/portfolio', label: 'My portfolio' },
     { show: staff, href: HOME_PATH.designer, label: 'Design', also: ['/catalog'] },
     { show: staff, href: '/progress', label: 'Progress' },
+    { show: staff, href: '/awards', label: 'Awards' },
     { show: ctx.roles.includes('reviewer') || ctx.roles.includes('admin'), href: HOME_PATH.reviewer, label: 'Review' },
     { show: ctx.roles.includes('admin') || ctx.roles.includes('recognizer') || ctx.roles.includes('designer'), href: '/reports', label: 'Reports' },
     { show: ctx.roles.includes('admin'), href: HOME_PATH.admin, label: 'Administer' },
