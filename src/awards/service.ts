@@ -98,14 +98,27 @@ export class Awards {
     return runAwardPassback({ repo: this.repo, canvas: this.deps.canvas, ags: this.ags, platform: this.deps.platform, publicUrl: this.deps.publicUrl, maxAttempts: this.options.retryLimit + 1 }, job);
   }
 
+  /** Awards running in this process now (outside callers' transactions). */
+  private inFlight = 0;
+
   /**
    * The award command (award.ts) with this app's credential engine and queue. Outside a caller's transaction, one
    * earner's awards take turns in this process before they open one: duplicates waiting on the earner's database
    * lock would otherwise hold every pooled connection while the first still needs one to count its status slot.
    */
   award(input: AwardInput, opts: { tx?: Orm } = {}): Promise<AwardOutcome> {
-    const run = () => awardCredential({ orm: this.deps.db.orm, badges: this.deps.badges, jobs: this.deps.jobs }, input, opts);
-    if (opts.tx) return run();
+    if (opts.tx) return awardCredential({ orm: this.deps.db.orm, badges: this.deps.badges, jobs: this.deps.jobs }, input, opts);
+    const run = async () => {
+      // Status slots for this award and a stack it may complete, and for the others running beside it, reserved
+      // before the transaction holds a pooled connection (so awards never wait on the pool for their own slot).
+      this.inFlight += 1;
+      try {
+        await this.deps.badges.prepareSlots(input.tenantId, 2 * this.inFlight + 2);
+        return await awardCredential({ orm: this.deps.db.orm, badges: this.deps.badges, jobs: this.deps.jobs }, input, opts);
+      } finally {
+        this.inFlight -= 1;
+      }
+    };
     const key = `${input.tenantId}:${input.earnerId}`;
     const previous = this.turns.get(key) ?? Promise.resolve();
     const mine = previous.then(run, run);

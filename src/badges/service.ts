@@ -345,6 +345,27 @@ export class Badges {
     }
   }
 
+  /**
+   * Before an award's transaction: makes sure this process holds at least `min` free status slots. Reserving takes
+   * a pooled connection of its own; inside a transaction, with the pool full of other award transactions, it could
+   * wait for one until the connection timeout. (A block left with fewer slots is abandoned: unused slots only.)
+   */
+  async prepareSlots(tenantId: string, min: number): Promise<void> {
+    const want = Math.min(Math.max(1, min), ALLOCATION_BLOCK);
+    for (;;) {
+      const block = this.blocks.get(tenantId);
+      if (block && block.remaining >= want) return;
+      let pending = this.reserving.get(tenantId);
+      if (!pending) {
+        pending = this.reserveBlock(tenantId).finally(() => this.reserving.delete(tenantId));
+        this.reserving.set(tenantId, pending);
+      }
+      await pending;
+      const after = this.blocks.get(tenantId);
+      if (after && after.remaining >= Math.min(want, ALLOCATION_BLOCK)) return;
+    }
+  }
+
   private async reserveBlock(tenantId: string, orm: Orm = this.orm): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const [row] = await orm

@@ -71,7 +71,8 @@ describe('deleting one educator’s data', () => {
     for (const [k, v] of Object.entries(init.params)) u.searchParams.set(k, v);
     const page = await new Browser({ topLevelHost: new URL(b.baseUrl).host }).get(u.toString());
     expect(page.status).toBe(200);
-    tenantB = (await w.q<{ tenant_id: string }>('SELECT tenant_id FROM users WHERE tenant_id <> $1 AND canvas_user_id = $2', [w.tenantId, '101']))[0]!.tenant_id;
+    // (Other test files share the database: district B is the tenant of this sandbox's issuer.)
+    tenantB = (await w.q<{ id: string }>('SELECT id FROM tenants WHERE issuer = $1 AND client_id = $2', [b.issuer, installed.clientId]))[0]!.id;
     await w.q(`INSERT INTO canvas_identities (tenant_id, canvas_user_id, name, sources) VALUES ($1, '101', $2, '{roster}') ON CONFLICT DO NOTHING`, [tenantB, ELLISON.name]);
     // ltijs keeps no id_tokens (microcred never asks it for one later), so her name is not there to begin with.
     // (Other test files of the same run share ltijs's tables: count only these two districts' platforms.)
