@@ -109,11 +109,12 @@ export class Awards {
   award(input: AwardInput, opts: { tx?: Orm } = {}): Promise<AwardOutcome> {
     if (opts.tx) return awardCredential({ orm: this.deps.db.orm, badges: this.deps.badges, jobs: this.deps.jobs }, input, opts);
     const run = async () => {
-      // Status slots for this award and a stack it may complete, and for the others running beside it, reserved
-      // before the transaction holds a pooled connection (so awards never wait on the pool for their own slot).
+      // The signing key, and status slots for this award, a stack it may complete and the others running beside it,
+      // read and reserved before the transaction holds a pooled connection (so an award never waits on the pool
+      // while holding one: eight bulk requests on a pool of five did, until the connection timeout).
       this.inFlight += 1;
       try {
-        await this.deps.badges.prepareSlots(input.tenantId, 2 * this.inFlight + 2);
+        await this.deps.badges.prepareIssue(input.tenantId, 2 * this.inFlight + 2);
         return await awardCredential({ orm: this.deps.db.orm, badges: this.deps.badges, jobs: this.deps.jobs }, input, opts);
       } finally {
         this.inFlight -= 1;

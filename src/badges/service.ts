@@ -346,10 +346,17 @@ export class Badges {
   }
 
   /**
-   * Before an award's transaction: makes sure this process holds at least `min` free status slots. Reserving takes
-   * a pooled connection of its own; inside a transaction, with the pool full of other award transactions, it could
-   * wait for one until the connection timeout. (A block left with fewer slots is abandoned: unused slots only.)
+   * Before an award's transaction: loads the tenant's signing key and makes sure this process holds at least `slots`
+   * free status slots. Both are read on the pool, outside the caller's transaction; from inside one, with the pool
+   * full of other award transactions, they could wait for a connection until the timeout. (A block left with fewer
+   * slots is abandoned: unused slots only.)
    */
+  async prepareIssue(tenantId: string, slots: number): Promise<void> {
+    // The signing key is read (and cached) on the pool too, for the same reason.
+    await this.keys.signingKey(tenantId);
+    await this.prepareSlots(tenantId, slots);
+  }
+
   async prepareSlots(tenantId: string, min: number): Promise<void> {
     const want = Math.min(Math.max(1, min), ALLOCATION_BLOCK);
     for (;;) {

@@ -30,6 +30,9 @@ describe('1,000 awards through a killed process, a database restart and Canvas f
   let designer: { token: string; csrf: string };
   let educators: number[];
   const children: ChildProcess[] = [];
+  /** What went wrong on the way (shown when the test fails): refused requests and the instances' warnings. */
+  const trouble: string[] = [];
+  const outputs: (() => string)[] = [];
   const q = async <R extends Record<string, unknown>>(text: string, params: unknown[] = []) => (await stack.tool.db.sql.query<R>(text, params)).rows;
 
   beforeAll(async () => {
@@ -79,7 +82,7 @@ describe('1,000 awards through a killed process, a database restart and Canvas f
       SECRET_KEY: TEST_SECRET,
       PUBLIC_URL: stack.config.publicUrl,
       JOB_SCHEMA: stack.config.jobs.schema,
-      LOG_LEVEL: 'silent',
+      LOG_LEVEL: 'error',
       DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'mc-faults-')),
     };
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -88,6 +91,8 @@ describe('1,000 awards through a killed process, a database restart and Canvas f
     child.stdout!.on('data', (d) => (output += d));
     child.stderr!.on('data', (d) => (output += d));
     const exited = new Promise((resolve) => child.on('exit', resolve));
+    child.on('exit', () => trouble.push(`instance on ${port} exited; its last output: ${output.slice(-1500)}`));
+    outputs.push(() => output);
     const url = `http://127.0.0.1:${port}`;
     await waitFor(async () => {
       if (child.exitCode !== null) throw new Error(`instance exited early:\n${output}`);
@@ -105,10 +110,14 @@ describe('1,000 awards through a killed process, a database restart and Canvas f
         body: JSON.stringify({ credentialId: credential.id, reason: 'Completed the district summer institute.', earners: earners.map(String) }),
         signal: AbortSignal.timeout(60_000),
       });
-      if (res.status !== 200) return null;
+      if (res.status !== 200) {
+        trouble.push(`bulk ${res.status}: ${(await res.text()).slice(0, 300)}`);
+        return null;
+      }
       const out = (await res.json()) as { awarded: { canvasUserId: string }[]; alreadyHeld: { canvasUserId: string }[]; skipped: unknown[] };
       return [...out.awarded, ...out.alreadyHeld].map((x) => Number(x.canvasUserId));
-    } catch {
+    } catch (err) {
+      trouble.push(`bulk failed: ${(err as Error).message}`);
       return null;
     }
   }
@@ -125,7 +134,9 @@ describe('1,000 awards through a killed process, a database restart and Canvas f
     // 1. The first instance awards until it is killed (SIGKILL) in the middle of it.
     const first = await startInstance();
     const inFlight = batches.slice(0, 8).map((b) => bulk(first.url, b));
-    await waitFor(async () => Number((await q<{ n: string }>('SELECT count(*) AS n FROM awards WHERE tenant_id = $1', [tenantId]))[0]!.n) >= 120 || undefined, 120_000, 50);
+    await waitFor(async () => Number((await q<{ n: string }>('SELECT count(*) AS n FROM awards WHERE tenant_id = $1', [tenantId]))[0]!.n) >= 120 || undefined, 180_000, 50).catch((err: Error) => {
+      throw new Error(`${err.message}\n${trouble.slice(-5).join('\n')}\n${outputs.map((o) => o().slice(-3000)).join('\n')}`);
+    });
     first.child.kill('SIGKILL');
     await first.exited;
     for (const r of await Promise.all(inFlight)) for (const id of r ?? []) done.add(id);
