@@ -168,7 +168,7 @@ export async function createApp(config: Config, db: Database): Promise<App> {
   const awards = new Awards({ db, badges, jobs, canvas, publicUrl: config.publicUrl, platform: (issuer, clientId) => agsPlatform(lti, issuer, clientId) });
   awardsRef.awards = awards;
   awards.defineJobs();
-  progress.setAfterSave(awards.afterProgressSave);
+  progress.next.afterSave = awards.afterProgressSave;
   // Purged files (retention) show as such whatever source reads the snapshots.
   const reviewDeps: ReviewDeps = { db, evidence: withRetention(db.orm, snapshotEvidenceSource(db.orm)), onAward: awards.onReviewAward, onNotYet: awards.onReviewNotYet, progress: progressFollowsReview, jobs, canvas };
   progress.next.afterSnapshot = (job) => submitLatestSnapshot(reviewDeps, job);

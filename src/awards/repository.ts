@@ -2,7 +2,9 @@ import { and, asc, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm
 import type { Orm } from '../db/database';
 import { courses, tenants, users } from '../tenants/schema';
 import { credentialAttachments, microCredentials, microCredentialVersions, stackMembers, stacks } from '../catalog/schema';
-import { canvasIdentities, credentialProgress } from '../progress/schema';
+import { credentialProgress } from '../progress/schema';
+import { ProgressRepository } from '../progress/repository';
+import { CatalogRepository } from '../catalog/repository';
 import { sessions } from '../lti/schema';
 import {
   awardPassbacks, awards, awardSettings, ceuLedger, courseAgsEndpoints, earnerPreferences, notYetNotices, stackNextLevels,
@@ -130,13 +132,8 @@ export class AwardRepository {
     return rows.map((s) => ({ stack: s, members: members.filter((m) => m.stackId === s.id) }));
   }
 
-  async attachment(tenantId: string, courseId: string, credentialId: string) {
-    const [row] = await this.orm
-      .select()
-      .from(credentialAttachments)
-      .where(and(eq(credentialAttachments.tenantId, tenantId), eq(credentialAttachments.courseId, courseId), eq(credentialAttachments.credentialId, credentialId)))
-      .limit(1);
-    return row;
+  attachment(tenantId: string, courseId: string, credentialId: string) {
+    return new CatalogRepository(this.orm).findAttachment(tenantId, courseId, credentialId);
   }
 
   async attachmentsOf(tenantId: string, credentialId: string) {
@@ -160,23 +157,9 @@ export class AwardRepository {
     return this.orm.select().from(users).where(and(eq(users.tenantId, tenantId), inArray(users.id, ids)));
   }
 
-  async userByCanvasId(tenantId: string, canvasUserId: string) {
-    const [row] = await this.orm.select().from(users).where(and(eq(users.tenantId, tenantId), eq(users.canvasUserId, canvasUserId))).orderBy(asc(users.createdAt)).limit(1);
-    return row;
-  }
-
-  /**
-   * The microcred user for a Canvas user: from a launch (users.canvas_user_id), else created from the identity
-   * map when NRPS told us their LTI `sub` (users are keyed by sub). Undefined when we know neither.
-   */
-  async earnerByCanvasId(tenantId: string, canvasUserId: string) {
-    const known = await this.userByCanvasId(tenantId, canvasUserId);
-    if (known) return known;
-    const [identity] = await this.orm.select().from(canvasIdentities).where(and(eq(canvasIdentities.tenantId, tenantId), eq(canvasIdentities.canvasUserId, canvasUserId))).limit(1);
-    if (!identity?.ltiSub) return undefined;
-    await this.orm.insert(users).values({ tenantId, ltiSub: identity.ltiSub, canvasUserId, name: identity.name }).onConflictDoNothing();
-    const [row] = await this.orm.select().from(users).where(and(eq(users.tenantId, tenantId), eq(users.ltiSub, identity.ltiSub))).limit(1);
-    return row;
+  /** The earner behind a Canvas user id (the progress engine's identity map, which owns that resolution). */
+  earnerByCanvasId(tenantId: string, canvasUserId: string) {
+    return new ProgressRepository(this.orm).earnerFor(tenantId, canvasUserId);
   }
 
   async course(tenantId: string, courseId: string) {

@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, isNotNull, ne, sql } from 'drizzle-orm';
 import type { Orm } from '../db/database';
-import { courses, tenants } from '../tenants/schema';
+import { courses, tenants, users, type User } from '../tenants/schema';
+import { TenantRepository } from '../tenants/repository';
 import { credentialAttachments, microCredentials, microCredentialVersions } from '../catalog/schema';
 import {
   canvasIdentities, courseSyncStates, credentialProgress, evidenceFiles, evidenceSnapshots, liveEventReceipts, progressRoster, progressSettings,
@@ -115,6 +116,20 @@ export class ProgressRepository {
   async identity(tenantId: string, canvasUserId: string) {
     const [row] = await this.orm.select().from(canvasIdentities).where(and(eq(canvasIdentities.tenantId, tenantId), eq(canvasIdentities.canvasUserId, canvasUserId))).limit(1);
     return row;
+  }
+
+  /**
+   * The microcred user behind a Canvas user id: known from a launch, or made now from the identity map when NRPS gave
+   * their LTI `sub` (a later launch finds the same row). Undefined when only the REST API knows them.
+   */
+  async earnerFor(tenantId: string, canvasUserId: string): Promise<User | undefined> {
+    const [known] = await this.orm.select().from(users).where(and(eq(users.tenantId, tenantId), eq(users.canvasUserId, canvasUserId))).orderBy(asc(users.createdAt)).limit(1);
+    if (known) return known;
+    const identity = await this.identity(tenantId, canvasUserId);
+    if (!identity?.ltiSub) return undefined;
+    const user = await new TenantRepository(this.orm).upsertUser(tenantId, { ltiSub: identity.ltiSub, canvasUserId, name: identity.name });
+    await this.orm.update(canvasIdentities).set({ userId: user.id }).where(and(eq(canvasIdentities.tenantId, tenantId), eq(canvasIdentities.canvasUserId, canvasUserId)));
+    return user;
   }
 
   async identityBySub(tenantId: string, ltiSub: string) {

@@ -44,12 +44,15 @@ export class Progress {
   readonly sync: ProgressSync;
   private readonly log: Logger;
   /**
-   * What happens next (set by the app once the review exists): after a snapshot job, the newest evidence goes to
-   * review; after an earner's refresh, evidence that waited for them to be known goes too.
+   * What happens next, set by the app once review and awards exist: after an earner's progress is saved (in the same
+   * transaction: awards' automatic mode); after a snapshot job (the newest evidence goes to review); after an earner's
+   * refresh (evidence that waited for them to be known goes to review too).
    */
-  readonly next: { afterSnapshot?: (job: SnapshotJob) => Promise<unknown>; afterRefresh?: (job: RefreshUserJob) => Promise<unknown> } = {};
-  /** Set by the award feature (automatic mode). */
-  private afterSave: AfterProgressSave | undefined;
+  readonly next: {
+    afterSave?: AfterProgressSave;
+    afterSnapshot?: (job: SnapshotJob) => Promise<unknown>;
+    afterRefresh?: (job: RefreshUserJob) => Promise<unknown>;
+  } = {};
 
   constructor(
     private readonly deps: {
@@ -73,13 +76,8 @@ export class Progress {
       options: deps.options,
       clientFor: deps.clientFor,
       enqueueSnapshot: async (job, tx) => void (await deps.queue.send(JOBS.snapshotEvidence, job, { tx, singletonKey: `${job.credentialId}:${job.canvasUserId}` })),
-      afterSave: (e) => (this.afterSave ? this.afterSave(e) : Promise.resolve()),
+      afterSave: (e) => (this.next.afterSave ? this.next.afterSave(e) : Promise.resolve()),
     });
-  }
-
-  /** What runs after an earner's progress is saved, in the same transaction (awards' automatic mode). */
-  setAfterSave(hook: AfterProgressSave): void {
-    this.afterSave = hook;
   }
 
   /** Declares the jobs (before the queue starts). */

@@ -8,12 +8,13 @@ import type { EvidenceFile, EvidenceSnapshot, EvidenceSource, ProgressPort, Revi
 import { submitForReview } from '../review/service';
 import { logger } from '../log';
 import { summarize } from './engine';
+import { ProgressRepository } from './repository';
 import { canvasIdentities, credentialProgress, evidenceFiles, evidenceSnapshots, type ProgressState } from './schema';
 
 /**
  * The seam between progress and review (docs/progress.md, “Into review”): the review reads evidence snapshots
  * through an `EvidenceSource`, the progress engine puts each new snapshot into the queue, and the review's
- * outcomes show on the earner's progress (in review, returned, awarded).
+ * outcomes show on the earner's progress (in review, returned).
  */
 
 /** Files the review may serve as what they are: stored, and their bytes match what Canvas declared. */
@@ -59,22 +60,6 @@ export function snapshotEvidenceSource(orm: Orm): EvidenceSource {
 }
 
 /**
- * The microcred user behind a Canvas user id: known from a launch, or from NRPS (which gives the LTI `sub`, so
- * the user row can be made now and a later launch finds the same one). Null when only the REST API knows them.
- */
-async function earnerOf(orm: Orm, tenantId: string, canvasUserId: string): Promise<string | null> {
-  const [u] = await orm.select({ id: users.id }).from(users).where(and(eq(users.tenantId, tenantId), eq(users.canvasUserId, canvasUserId))).limit(1);
-  if (u) return u.id;
-  const [i] = await orm.select().from(canvasIdentities).where(and(eq(canvasIdentities.tenantId, tenantId), eq(canvasIdentities.canvasUserId, canvasUserId))).limit(1);
-  if (i?.userId) return i.userId;
-  if (!i?.ltiSub) return null;
-  await orm.insert(users).values({ tenantId, ltiSub: i.ltiSub, canvasUserId, name: i.name }).onConflictDoNothing();
-  const [made] = await orm.select({ id: users.id }).from(users).where(and(eq(users.tenantId, tenantId), eq(users.ltiSub, i.ltiSub))).limit(1);
-  if (made) await orm.update(canvasIdentities).set({ userId: made.id }).where(and(eq(canvasIdentities.tenantId, tenantId), eq(canvasIdentities.canvasUserId, canvasUserId)));
-  return made?.id ?? null;
-}
-
-/**
  * Puts the earner's newest evidence snapshot of one credential into the review queue, once (the review makes it
  * idempotent per attempt). Returns the item, or null when there is nothing to submit yet: no snapshot, the
  * credential has no published version, or the earner is not known by their LTI identity yet (they are submitted
@@ -103,7 +88,7 @@ export async function submitLatestSnapshot(review: ReviewDeps, job: { tenantId: 
     .where(and(eq(microCredentials.tenantId, job.tenantId), eq(microCredentials.id, job.credentialId), eq(microCredentials.state, 'published'), isNotNull(microCredentialVersions.publishedAt)))
     .limit(1);
   if (!version) return null;
-  const earnerId = await earnerOf(orm, job.tenantId, job.canvasUserId);
+  const earnerId = (await new ProgressRepository(orm).earnerFor(job.tenantId, job.canvasUserId))?.id;
   if (!earnerId) {
     logger.info({ tenant: job.tenantId, credential: job.credentialId }, 'evidence waits for the earner’s first launch before review');
     return null;
@@ -134,8 +119,11 @@ export async function submitWaitingSnapshots(review: ReviewDeps, tenantId: strin
   return n;
 }
 
-/** What the earner sees while and after a review: the item's status as a progress state. */
-const PROGRESS_OF_ITEM: Partial<Record<ReviewItemRow['status'], ProgressState>> = { pending: 'in_review', in_review: 'in_review', awarded: 'awarded', not_yet: 'returned' };
+/**
+ * What the earner sees while a review runs and after “not yet”: the item's status as a progress state. (“Awarded” is
+ * the award command's to write, for every source of awards: src/awards/award.ts.)
+ */
+const PROGRESS_OF_ITEM: Partial<Record<ReviewItemRow['status'], ProgressState>> = { pending: 'in_review', in_review: 'in_review', not_yet: 'returned' };
 
 export const progressFollowsReview: ProgressPort = {
   async itemChanged(tx, item) {
@@ -156,7 +144,7 @@ export const progressFollowsReview: ProgressPort = {
       .where(and(eq(credentialProgress.tenantId, item.tenantId), eq(credentialProgress.courseId, item.courseId), eq(credentialProgress.credentialId, item.credentialId), inArray(credentialProgress.canvasUserId, [...new Set(canvasUserIds)])));
     for (const r of rows) {
       // An item of an older attempt never pulls a newer one back (its state belongs to the newer item).
-      if (r.evidenceAttempt !== null && item.attempt < r.evidenceAttempt && state !== 'awarded') continue;
+      if (r.evidenceAttempt !== null && item.attempt < r.evidenceAttempt) continue;
       const summary = summarize({ state, modulesDone: r.modulesDone, modulesTotal: r.modulesTotal, missing: r.missingModuleIds.length, evidence: { state: r.evidenceState, attempt: r.evidenceAttempt } });
       await tx.update(credentialProgress).set({ state, summary, updatedAt: new Date() }).where(eq(credentialProgress.id, r.id));
     }

@@ -60,7 +60,7 @@ export const noAward: OnAward = () => Promise.resolve();
 
 /**
  * Told, inside the same transaction, when an item is queued or decided, so the earner's progress follows the
- * review (in review → returned or awarded). The progress engine provides it.
+ * review (in review → returned; “awarded” is the award command's). The progress engine provides it.
  */
 export interface ProgressPort {
   itemChanged(tx: Orm, item: ReviewItemRow): Promise<void>;

@@ -1,7 +1,8 @@
+import { CatalogRepository } from '../catalog/repository';
 import { and, asc, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Orm } from '../db/database';
 import { courses, roleGrants, users } from '../tenants/schema';
-import { credentialAttachments, microCredentialVersions } from '../catalog/schema';
+import { microCredentialVersions } from '../catalog/schema';
 import {
   exemplarAttempts, reviewAffiliations, reviewAudit, reviewExemplars, reviewItems, reviews, reviewSettings,
   type AuditAction, type ItemStatus, type ReviewExemplarRow, type ReviewItemRow, type ReviewRow, type ReviewSettingsRow,
@@ -406,13 +407,8 @@ export class ReviewRepository {
     return row;
   }
 
-  async attachment(tenantId: string, courseId: string, credentialId: string) {
-    const [row] = await this.orm
-      .select()
-      .from(credentialAttachments)
-      .where(and(eq(credentialAttachments.tenantId, tenantId), eq(credentialAttachments.courseId, courseId), eq(credentialAttachments.credentialId, credentialId)))
-      .limit(1);
-    return row;
+  attachment(tenantId: string, courseId: string, credentialId: string) {
+    return new CatalogRepository(this.orm).findAttachment(tenantId, courseId, credentialId);
   }
 }
 
