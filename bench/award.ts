@@ -21,6 +21,7 @@ import { startStack, type Stack } from '../test/support/stack';
 import { sessionOf } from '../test/support/session';
 import { parseForm } from '../test/support/browser';
 import { techLeaderI } from '../test/catalog/support';
+import { median, quantile } from './support';
 
 const N = Number(process.env.BENCH_AWARD_N ?? 300);
 const STEADY_N = Number(process.env.BENCH_AWARD_STEADY_N ?? 100);
@@ -30,8 +31,7 @@ const JOBS = process.env.BENCH_AWARD_JOBS !== 'off';
 const RUNS = 3;
 
 const load = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
+const pct = (xs: number[], p: number) => quantile([...xs].sort((a, b) => a - b), p / 100);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function parallel<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {

@@ -336,13 +336,18 @@ export class Badges {
         block.remaining--;
         return block.list;
       }
-      let pending = this.reserving.get(tenantId);
-      if (!pending) {
-        pending = this.reserveBlock(tenantId, orm).finally(() => this.reserving.delete(tenantId));
-        this.reserving.set(tenantId, pending);
-      }
-      await pending;
+      await this.reserveOnce(tenantId, orm);
     }
+  }
+
+  /** Reserves a new block, or waits for the reservation another award of this process already started. */
+  private reserveOnce(tenantId: string, orm: Orm = this.orm): Promise<void> {
+    let pending = this.reserving.get(tenantId);
+    if (!pending) {
+      pending = this.reserveBlock(tenantId, orm).finally(() => this.reserving.delete(tenantId));
+      this.reserving.set(tenantId, pending);
+    }
+    return pending;
   }
 
   /**
@@ -362,14 +367,7 @@ export class Badges {
     for (;;) {
       const block = this.blocks.get(tenantId);
       if (block && block.remaining >= want) return;
-      let pending = this.reserving.get(tenantId);
-      if (!pending) {
-        pending = this.reserveBlock(tenantId).finally(() => this.reserving.delete(tenantId));
-        this.reserving.set(tenantId, pending);
-      }
-      await pending;
-      const after = this.blocks.get(tenantId);
-      if (after && after.remaining >= Math.min(want, ALLOCATION_BLOCK)) return;
+      await this.reserveOnce(tenantId);
     }
   }
 
