@@ -6,6 +6,7 @@ import { connectToolToSandbox } from '../../src/sandbox/connectTool';
 import { startStack, freePort, type Stack } from '../support/stack';
 import { Browser } from '../support/browser';
 import { sessionOf } from '../support/session';
+import { concreteRoute } from '../support/routes';
 
 /**
  * Every session route × every role × two tenants, generated from the route table (so a new route cannot be
@@ -65,13 +66,8 @@ describe('authorization matrix over the route table', () => {
     await stack.stop();
   });
 
-  function concretePath(p: string): string {
-    return p
-      .replace(/\/credentials\/:id/g, `/credentials/${ids.credential}`)
-      .replace(/\/stacks\/:id/g, `/stacks/${ids.stack}`)
-      .replace(/:version/g, '1')
-      .replace(/:[A-Za-z]+/g, '00000000-0000-4000-8000-000000000000');
-  }
+  // The credential and stack district A made; no review item here, so item routes get an id that exists nowhere.
+  const concretePath = (p: string) => concreteRoute(p, { credential: ids.credential, stack: ids.stack });
 
   it('covers every session route', () => {
     expect(ROUTE_TABLE.length).toBeGreaterThan(40);

@@ -12,6 +12,7 @@ import { reviewScenario, startWorld, allAt, type World } from '../review/support
 import { body, techLeaderI, type Api } from '../catalog/support';
 import { claim, decideApi } from '../review/support/api';
 import { launchChromium } from '../support/chromium';
+import { concreteRoute } from '../support/routes';
 
 jest.setTimeout(300_000);
 
@@ -116,15 +117,7 @@ describe('an XSS corpus through every field and every page', () => {
     await w?.stop();
   });
 
-  function concrete(path: string): string {
-    return path
-      .replace(/\/credentials\/:id/g, `/credentials/${ids.credential}`)
-      .replace(/\/stacks\/:id/g, `/stacks/${ids.stack}`)
-      .replace(/\/items\/:id/g, `/items/${ids.item}`)
-      .replace(/:credentialId/g, ids.credential!)
-      .replace(/:version/g, '1')
-      .replace(/:[A-Za-z]+/g, '00000000-0000-4000-8000-000000000000');
-  }
+  const concrete = (path: string) => concreteRoute(path, ids);
 
   async function visit(page: Page, url: string): Promise<{ ran: string | null; dialogs: number; text: string; status: number }> {
     let dialogs = 0;
