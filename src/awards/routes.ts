@@ -1,3 +1,4 @@
+import { isUuid } from '../catalog/repository';
 import type { Request } from 'express';
 import { z } from 'zod';
 import { defineRoutes, type SessionRoute } from '../web/routeTable';
@@ -18,10 +19,9 @@ const json =
   async (ctx, req, res) => {
     res.status(status).json(await fn(ctx, req));
   };
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 function uuidParam(req: Request, name: string, what: string): string {
   const v = String((req.params as Record<string, string>)[name] ?? '');
-  if (!UUID.test(v)) throw new InvalidInputError(`Not a ${what} id.`, { [name]: `Not a ${what} id.` });
+  if (!isUuid(v)) throw new InvalidInputError(`Not a ${what} id.`, { [name]: `Not a ${what} id.` });
   return v;
 }
 

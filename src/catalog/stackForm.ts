@@ -1,3 +1,4 @@
+import { isUuid } from './repository';
 import type { StackView } from './commands/stacks';
 
 /**
@@ -20,7 +21,6 @@ export interface StackForm {
 type Body = Record<string, unknown>;
 const str = (v: unknown): string => (typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : '');
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : []);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function emptyStackForm(): StackForm {
   return { name: '', description: '', kind: 'ordered', requiredCount: '', imageKind: 'generated', imageLevel: '', imageId: '', members: [] };
@@ -52,8 +52,8 @@ export function stackFormFromBody(body: Body): StackForm {
     members: [...idx]
       .sort((a, b) => a - b)
       .slice(0, 50)
-      .map((i) => ({ credentialId: g(`members.${i}.credentialId`), prerequisiteIds: list(body[`members.${i}.prerequisiteIds`]).filter((p) => UUID.test(p)) }))
-      .filter((m) => UUID.test(m.credentialId)),
+      .map((i) => ({ credentialId: g(`members.${i}.credentialId`), prerequisiteIds: list(body[`members.${i}.prerequisiteIds`]).filter((p) => isUuid(p)) }))
+      .filter((m) => isUuid(m.credentialId)),
   };
 }
 
@@ -86,7 +86,7 @@ export function applyStackAction(input: StackForm, action: string, addMember: st
   const ms = form.members;
   switch (verb) {
     case 'add-member': {
-      if (!UUID.test(addMember)) return { form, focus: 'members', errors: { members: 'Choose a micro-credential to add.' } };
+      if (!isUuid(addMember)) return { form, focus: 'members', errors: { members: 'Choose a micro-credential to add.' } };
       if (ms.some((m) => m.credentialId === addMember)) return { form, focus: 'members', errors: { members: 'That micro-credential is already in the stack.' } };
       ms.push({ credentialId: addMember, prerequisiteIds: [] });
       return { form, focus: 'members', announce: `Added as member ${ms.length} of the stack.` };

@@ -1,3 +1,4 @@
+import { isUuid } from '../catalog/repository';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { SessionContext } from '../lti/sessions';
@@ -22,10 +23,9 @@ const NOTICES: Record<string, { kind: 'success' | 'info'; text: string }> = {
   unnamed: { kind: 'info', text: 'Your name no longer shows with that badge on your public portfolio.' },
 };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 function credentialParam(req: Request): string {
   const id = String((req.params as Record<string, string>).id ?? '');
-  if (!UUID.test(id)) throw new NotFoundError('credential');
+  if (!isUuid(id)) throw new NotFoundError('credential');
   return id;
 }
 

@@ -1,3 +1,4 @@
+import { isUuid } from '../catalog/repository';
 import crypto from 'node:crypto';
 import type { Database, SqlClient } from '../db/database';
 import type { Badges } from '../badges/service';
@@ -51,13 +52,12 @@ export interface DeletionDeps {
   jobSchema: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CANVAS_ID = /^[A-Za-z0-9_:.-]{1,64}$/;
 
 /** A person is named by their microcred user id (launched), or by their Canvas user id (known from a roster only). */
 export async function findPerson(sql: SqlClient, tenantId: string, key: string): Promise<Person> {
-  if (!UUID.test(key) && !CANVAS_ID.test(key)) throw new NotFoundError('person');
-  const byUser = UUID.test(key);
+  if (!isUuid(key) && !CANVAS_ID.test(key)) throw new NotFoundError('person');
+  const byUser = isUuid(key);
   const users = (
     await sql.query<{ id: string; canvas_user_id: string | null; lti_sub: string; name: string | null }>(
       byUser

@@ -1,3 +1,4 @@
+import { isUuid } from '../catalog/repository';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Database, Orm } from '../db/database';
 import { evidencePurges } from './schema';
@@ -89,7 +90,7 @@ export async function purgeExpiredEvidence(db: Database, o: { retentionDays: num
 
 /** Which of these files were purged, and when. */
 export async function purgesOf(orm: Orm, tenantId: string, fileIds: string[]): Promise<Map<string, Date>> {
-  const uuids = fileIds.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id));
+  const uuids = fileIds.filter(isUuid);
   if (!uuids.length) return new Map();
   const rows = await orm.select({ fileId: evidencePurges.fileId, purgedAt: evidencePurges.purgedAt }).from(evidencePurges).where(and(eq(evidencePurges.tenantId, tenantId), inArray(evidencePurges.fileId, uuids)));
   return new Map(rows.map((r) => [r.fileId, new Date(r.purgedAt)]));

@@ -1,3 +1,4 @@
+import { isUuid } from '../catalog/repository';
 import crypto from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import jwt, { type JwtHeader } from 'jsonwebtoken';
@@ -102,7 +103,7 @@ export function liveEventsRoute(deps: LiveEventDeps): express.Router {
   const r = express.Router();
   r.post('/canvas/events/:tenantKey', express.text({ type: () => true, limit: '128kb' }), async (req: Request, res: Response) => {
     const tenantId = String(req.params.tenantKey ?? '');
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(tenantId) || !(await deps.repo.tenantExists(tenantId))) {
+    if (!isUuid(tenantId) || !(await deps.repo.tenantExists(tenantId))) {
       res.status(404).json({ error: { code: 'not_found', message: 'No such microcred tenant.' } });
       return;
     }

@@ -1,4 +1,4 @@
-import { CatalogRepository } from '../catalog/repository';
+import { CatalogRepository, isUuid } from '../catalog/repository';
 import { and, asc, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Orm } from '../db/database';
 import { courses, roleGrants, users } from '../tenants/schema';
@@ -426,6 +426,4 @@ function rowsOf<T>(res: unknown): T[] {
   return Array.isArray(r) ? r : (r.rows ?? []);
 }
 
-export function isUuid(s: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
-}
+export { isUuid };

@@ -1,3 +1,4 @@
+import { isUuid } from '../catalog/repository';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { defineRoutes, type SessionRoute } from '../web/routeTable';
@@ -220,7 +221,7 @@ export function reviewRoutes(deps: ReviewDeps): SessionRoute[] {
 }
 
 function uuidOf(v: string): string | undefined {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v) ? v : undefined;
+  return isUuid(v) ? v : undefined;
 }
 function uuidParam(req: Request, name: string): string {
   const v = uuidOf(param(req, name));
