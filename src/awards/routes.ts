@@ -1,10 +1,9 @@
 import { isUuid } from '../catalog/repository';
 import type { Request } from 'express';
 import { z } from 'zod';
-import { defineRoutes, type SessionRoute } from '../web/routeTable';
+import { defineRoutes, type SessionRoute, jsonRoute, routeParam } from '../web/routeTable';
 import { describeApi } from '../web/openapi';
 import { InvalidInputError } from '../web/errors';
-import type { SessionContext } from '../lti/sessions';
 import { AwardModeSchema, BulkAwardSchema, NextLevelSchema, PreferencesSchema, RevokeSchema, type Awards } from './service';
 
 /**
@@ -13,14 +12,9 @@ import { AwardModeSchema, BulkAwardSchema, NextLevelSchema, PreferencesSchema, R
  * commands (service.ts).
  */
 
-type Handler = (ctx: SessionContext, req: Request) => Promise<unknown>;
-const json =
-  (fn: Handler, status = 200): SessionRoute['handler'] =>
-  async (ctx, req, res) => {
-    res.status(status).json(await fn(ctx, req));
-  };
+const json = jsonRoute;
 function uuidParam(req: Request, name: string, what: string): string {
-  const v = String((req.params as Record<string, string>)[name] ?? '');
+  const v = routeParam(req, name);
   if (!isUuid(v)) throw new InvalidInputError(`Not a ${what} id.`, { [name]: `Not a ${what} id.` });
   return v;
 }

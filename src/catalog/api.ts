@@ -1,9 +1,8 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import { defineRoutes, type SessionRoute } from '../web/routeTable';
+import { defineRoutes, type SessionRoute, jsonRoute, routeParam } from '../web/routeTable';
 import { describeApi } from '../web/openapi';
 import { InvalidInputError } from '../web/errors';
-import type { SessionContext } from '../lti/sessions';
 import { AttachInputSchema, CredentialDefinitionSchema, ImageUploadSchema, IssuerProfileSchema, ListQuerySchema, StackInputSchema } from './model';
 import type { CatalogDeps } from './commands/common';
 import * as credentials from './commands/credentials';
@@ -19,13 +18,8 @@ import { installStarterCatalog } from './commands/starter';
  * check) → command → repository. Under /api/ so errors answer as JSON.
  */
 
-type Handler = (ctx: SessionContext, req: Request) => Promise<unknown>;
-const json =
-  (fn: Handler, status = 200): SessionRoute['handler'] =>
-  async (ctx, req, res) => {
-    res.status(status).json(await fn(ctx, req));
-  };
-const param = (req: Request, name: string) => String((req.params as Record<string, string>)[name] ?? '');
+const json = jsonRoute;
+const param = routeParam;
 
 async function sendImage(res: Response, img: { contentType: string; bytes: Buffer }): Promise<void> {
   res.type(img.contentType);

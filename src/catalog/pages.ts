@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { defineRoutes } from '../web/routeTable';
+import { defineRoutes, routeParam } from '../web/routeTable';
 import { ForbiddenError, InvalidInputError, NotFoundError } from '../web/errors';
 import type { SessionContext } from '../lti/sessions';
 import { ACHIEVEMENT_TYPES, EVIDENCE_KINDS, type CredentialDefinition } from './model';
@@ -23,7 +23,7 @@ import { uploadsOf } from './multipart';
 
 type Body = Record<string, unknown>;
 const bodyOf = (req: Request): Body => (req.body ?? {}) as Body;
-const param = (req: Request, name: string) => String((req.params as Record<string, string>)[name] ?? '');
+const param = routeParam;
 const field = (req: Request, name: string): string => {
   const v = bodyOf(req)[name];
   return typeof v === 'string' ? v : '';

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { defineRoutes, type SessionRoute } from '../web/routeTable';
+import { defineRoutes, type SessionRoute, routeParam } from '../web/routeTable';
 import { describeApi } from '../web/openapi';
 import { InvalidInputError, NotFoundError } from '../web/errors';
 import type { SessionContext } from '../lti/sessions';
@@ -22,7 +22,7 @@ export interface PrivacyDeps {
   retentionDays: number;
 }
 
-const param = (req: Request, name: string) => String((req.params as Record<string, string>)[name] ?? '');
+const param = routeParam;
 const query = (req: Request, name: string) => (typeof req.query[name] === 'string' ? (req.query[name] as string).trim().slice(0, 100) : '');
 
 const NOTICES: Record<string, { kind: 'success' | 'info'; text: string }> = {

@@ -1,7 +1,7 @@
 import { isUuid } from '../catalog/repository';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { defineRoutes, type SessionRoute } from '../web/routeTable';
+import { defineRoutes, type SessionRoute, jsonRoute, routeParam } from '../web/routeTable';
 import { describeApi } from '../web/openapi';
 import { AppError, ConflictError, InvalidInputError } from '../web/errors';
 import type { SessionContext } from '../lti/sessions';
@@ -17,13 +17,8 @@ import { calibrationReport, createExemplar, getSettings, listExemplars, loadExem
  * route names a policy action; item-level checks happen in the commands (service.ts).
  */
 
-type Handler = (ctx: SessionContext, req: Request) => Promise<unknown>;
-const json =
-  (fn: Handler, status = 200): SessionRoute['handler'] =>
-  async (ctx, req, res) => {
-    res.status(status).json(await fn(ctx, req));
-  };
-const param = (req: Request, name: string) => String((req.params as Record<string, string>)[name] ?? '');
+const json = jsonRoute;
+const param = routeParam;
 
 const NOTICES: Record<string, { kind: 'info' | 'success' | 'warning'; text: string }> = {
   taken: { kind: 'warning', text: 'Another reviewer claimed that submission first. Choose another one.' },

@@ -44,3 +44,13 @@ function verifyCsrf(ctx: SessionContext, req: Request): void {
   const sent = typeof body._csrf === 'string' ? body._csrf : req.get('x-csrf-token');
   if (!sameSecret(sent, ctx.csrfToken)) throw new ForbiddenError('This form has expired or did not come from microcred. Reload the page and try again.');
 }
+
+/** A JSON route's handler from a command or query: its answer is the body (status 200, or the one given). */
+export const jsonRoute =
+  (fn: (ctx: SessionContext, req: Request) => Promise<unknown>, status = 200): SessionRoute['handler'] =>
+  async (ctx, req, res) => {
+    res.status(status).json(await fn(ctx, req));
+  };
+
+/** A path parameter as a string ('' when absent). */
+export const routeParam = (req: Request, name: string): string => String((req.params as Record<string, string>)[name] ?? '');
