@@ -44,19 +44,11 @@ export interface EvidenceSource {
   attachment(tenantId: string, attachmentId: string): Promise<EvidenceFile | undefined>;
 }
 
-/** Until the progress engine is wired, no evidence exists. */
-export const noEvidence: EvidenceSource = {
-  snapshot: () => Promise.resolve(undefined),
-  attachment: () => Promise.resolve(undefined),
-};
-
 /**
  * Called inside the decision's transaction when an item is awarded (issue 6 issues the credential there, with
  * its outbox rows, so a decision and its award commit together or not at all).
  */
 export type OnAward = (deps: ReviewDeps, e: { tx: Orm; item: ReviewItemRow; decision: ReviewRow }) => Promise<void>;
-
-export const noAward: OnAward = () => Promise.resolve();
 
 /**
  * Told, inside the same transaction, when an item is queued or decided, so the earner's progress follows the
@@ -66,7 +58,6 @@ export interface ProgressPort {
   itemChanged(tx: Orm, item: ReviewItemRow): Promise<void>;
 }
 
-export const noProgress: ProgressPort = { itemChanged: () => Promise.resolve() };
 /** Called inside the decision's transaction when an item is decided “not yet” (awards queue the educator's message). */
 export type OnNotYet = (deps: ReviewDeps, e: { tx: Orm; item: ReviewItemRow; decision: ReviewRow }) => Promise<void>;
 
